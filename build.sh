@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# KeyCustody's one entry point. Run `./build.sh help` for the list of commands.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+CONFIGURATION="${CONFIGURATION:-Release}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# Every Debian package the tests, the benchmarks and the dev appliance use.
+APT_PACKAGES=(
+  softhsm2 opensc                                   # HSM stand-in and pkcs11-tool (interop)
+  swtpm swtpm-tools tpm2-tools libtss2-fapi1 libtss2-tcti-swtpm0 libtss2-tcti-device0  # TPM stand-in, FAPI, checkquote
+  libgpiod2                                         # GPIO character device (libgpiod v1)
+  python3 python3-grpcio python3-grpc-tools         # gRPC interop peer
+  nodejs npm                                        # gRPC interop peer (@grpc/grpc-js)
+  openssh-client openssl gnupg minisign             # independent verifiers
+  sqlite3 gcc libc6-dev                             # inspection, the C baseline loops in `bench`
+)
+# Commands whose presence shows setup has run.
+SETUP_PROBES=(softhsm2-util pkcs11-tool swtpm tpm2_checkquote /usr/bin/python3 node npm ssh-keygen openssl gcc)
+
+usage() {
+  cat <<'EOF'
+usage: ./build.sh COMMAND
+
+  setup    install the Debian packages and npm peers the tests and dev appliance need (idempotent; root or sudo)
+  build    build the solution
+  test     setup if needed, build, run every test project; prints "N passed, N failed, N skipped"
+  run      start the development appliance (SoftHSM2 + swtpm + simulated button) under ./.state
+  demo     run the whole high-risk signing flow against a fresh dev appliance and verify the result
+  bench    run the benchmarks; prints a table and writes bench/results.json
+  clean    remove build output and test results
+EOF
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "build.sh: '$*' needs root (run as root or install sudo)" >&2; return 1; fi
+}
+
+setup_done() {
+  local p
+  for p in "${SETUP_PROBES[@]}"; do command -v "$p" >/dev/null 2>&1 || return 1; done
+  [ -f /usr/lib/softhsm/libsofthsm2.so ] || return 1
+  ldconfig -p 2>/dev/null | grep -q libtss2-fapi.so.1 || return 1
+  /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || return 1
+  npm_peers_done || return 1
+}
+
+# npm peers live next to the tests that use them (each folder with a package.json under tests/).
+npm_dirs() { find tests -name package.json -not -path '*/node_modules/*' -printf '%h\n' 2>/dev/null | sort; }
+npm_peers_done() {
+  local d
+  for d in $(npm_dirs); do [ -d "$d/node_modules" ] || return 1; done
+}
+
+cmd_setup() {
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  local d
+  for d in $(npm_dirs); do
+    if [ ! -d "$d/node_modules" ]; then
+      echo "setup: npm install in $d"
+      (cd "$d" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+  done
+  echo "setup: done"
+}
+
+cmd_build() {
+  dotnet build KeyCustody.sln -c "$CONFIGURATION" -nologo -clp:ErrorsOnly "$@"
+}
+
+# Sums the <Counters> of every TRX file under $1 and prints "N passed, N failed, N skipped".
+sum_trx() {
+  local dir=$1 passed=0 failed=0 skipped=0 f counters
+  for f in "$dir"/*.trx; do
+    [ -f "$f" ] || continue
+    counters=$(grep -o '<Counters [^>]*>' "$f" | head -1)
+    local total executed p fl
+    total=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+    executed=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    fl=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    fl=$((fl + $(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters") + $(sed -n 's/.* timeout="\([0-9]*\)".*/\1/p' <<<"$counters") + $(sed -n 's/.* aborted="\([0-9]*\)".*/\1/p' <<<"$counters")))
+    passed=$((passed + p)); failed=$((failed + fl)); skipped=$((skipped + total - executed))
+  done
+  echo "$passed passed, $failed failed, $skipped skipped"
+}
+
+cmd_test() {
+  setup_done || cmd_setup
+  cmd_build
+  local results="$ROOT/TestResults" rc=0 proj name expected=0
+  rm -rf "$results"; mkdir -p "$results"
+  export CI="${CI:-}"
+  for proj in tests/*.Tests/*.csproj tests/KeyCustody.IntegrationTests/*.csproj; do
+    [ -f "$proj" ] || continue
+    name=$(basename "$proj" .csproj)
+    expected=$((expected + 1))
+    echo "== $name"
+    # One project at a time: the integration fixtures start real swtpm/SoftHSM2/daemon processes and the
+    # machines this runs on have two cores.
+    dotnet test "$proj" -c "$CONFIGURATION" --no-build -nologo \
+      --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+      --blame-hang-timeout 10m -- RunConfiguration.TreatNoTestsAsError=false || rc=1
+  done
+  local got
+  got=$(find "$results" -maxdepth 1 -name '*.trx' | wc -l)
+  if [ "$got" -lt "$expected" ]; then
+    echo "test: only $got of $expected test projects wrote results (a test host crashed?)"
+    rc=1
+  fi
+  local line
+  line=$(sum_trx "$results")
+  case "$line" in *" 0 failed"*) ;; *) rc=1 ;; esac
+  echo "$line"
+  return $rc
+}
+
+cmd_run() {
+  cmd_build >/dev/null
+  exec dotnet "src/KeyCustody.Daemon/bin/$CONFIGURATION/net10.0/keycustodyd.dll" dev --state "${KEYCUSTODY_STATE:-$ROOT/.state}" "$@"
+}
+
+cmd_demo() {
+  setup_done || cmd_setup
+  cmd_build >/dev/null
+  exec dotnet "src/KeyCustody.Cli/bin/$CONFIGURATION/net10.0/keycustody.dll" dev demo "$@"
+}
+
+cmd_bench() {
+  setup_done || cmd_setup
+  cmd_build >/dev/null
+  mkdir -p bench
+  dotnet "tests/KeyCustody.Benchmarks/bin/$CONFIGURATION/net10.0/KeyCustody.Benchmarks.dll" "$ROOT/bench/results.json" "$@"
+}
+
+cmd_clean() {
+  rm -rf TestResults bench/results.json bench/work
+  find src tests -maxdepth 2 \( -name bin -o -name obj \) -type d -prune -exec rm -rf {} +
+}
+
+case "${1:-help}" in
+  setup) shift; cmd_setup "$@" ;;
+  build) shift; cmd_build "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  run) shift; cmd_run "$@" ;;
+  demo) shift; cmd_demo "$@" ;;
+  bench) shift; cmd_bench "$@" ;;
+  clean) shift; cmd_clean "$@" ;;
+  help|-h|--help) usage ;;
+  *) echo "build.sh: unknown command '$1'" >&2; usage >&2; exit 2 ;;
+esac
