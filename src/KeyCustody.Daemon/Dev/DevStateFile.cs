@@ -7,7 +7,7 @@ namespace KeyCustody.Daemon.Dev;
 /// <summary>
 /// <c>DIR/dev.json</c>: what the development appliance must keep stable between runs so that its configuration
 /// file, and with it the daemon's measurement, stays the same — the ports it chose once — and the build hash the
-/// HSM PIN was last sealed under (a rebuilt daemon re-seals in development; see <see cref="DevProvisioner"/>).
+/// HSM PIN was last sealed under (a rebuilt daemon re-seals in development; see the dev provisioner).
 /// </summary>
 public sealed class DevStateFile
 {
