@@ -23,7 +23,7 @@ public sealed class DaemonOptionsLoaderTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private string Valid(string? pin = null, string pcrs = "[0, 15]", string extra = "") => $$"""
+    private string Valid(string? pin = null, string pcrs = "[0, 7]", string extra = "") => $$"""
         {
           // comments are allowed
           "stateDirectory": "state",
@@ -55,7 +55,7 @@ public sealed class DaemonOptionsLoaderTests : IDisposable
         Assert.Equal(_dir.File("tls/server.pem"), options.Listen.Tcp!.CertificatePem);
         Assert.Equal(_dir.File("run/kc.sock"), options.Listen.UnixSocket);
         Assert.Equal(new PinSource(PinSourceKind.File, _dir.File("pin.txt")), options.Pkcs11.PinSource);
-        Assert.Equal(15, options.Tpm.MeasurementPcr);
+        Assert.Equal(23, options.Tpm.MeasurementPcr);
         Assert.Equal(60, options.Presence.WindowSeconds);
         Assert.Equal("0.0.0.0", options.Listen.Tcp.Address);
     }
@@ -153,10 +153,9 @@ public sealed class DaemonOptionsLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("[0, 7]", "$.tpm.pcrs:")]
-    [InlineData("[0, 15, 15]", "$.tpm.pcrs[2]:")]
+    [InlineData("[0, 7, 7]", "$.tpm.pcrs[2]:")]
     [InlineData("[15, 24]", "$.tpm.pcrs[1]:")]
-    [InlineData("[]", "$.tpm.pcrs:")]
+    [InlineData("[-1]", "$.tpm.pcrs[0]:")]
     public void Parse_BadPcrList_NamesTheEntry(string pcrs, string path)
     {
         // Arrange

@@ -130,8 +130,8 @@ public sealed record DevLayout(string Root)
             {
                 ["tcti"] = $"swtpm:host=127.0.0.1,port={state.SwtpmPort}",
                 ["stateDirectory"] = Path.GetRelativePath(Root, FapiDirectory),
-                ["pcrs"] = new JsonArray(0, 2, 4, 7, 15),
-                ["measurementPcr"] = 15,
+                ["pcrs"] = new JsonArray(0, 2, 4, 7),
+                ["measurementPcr"] = 23,
                 ["policyCheckIntervalSeconds"] = 2,
             },
             ["audit"] = new JsonObject { ["origin"] = "keycustody.dev/" + Environment.MachineName.ToLowerInvariant() },

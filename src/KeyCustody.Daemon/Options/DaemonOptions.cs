@@ -146,14 +146,14 @@ public sealed class TpmOptions
     /// <summary>Directory for the FAPI keystore, configuration and logs (created if missing).</summary>
     public required string StateDirectory { get; init; }
 
-    /// <summary>PCRs (SHA-256 bank) the HSM PIN is sealed to; must include <see cref="MeasurementPcr"/>.</summary>
-    public int[] Pcrs { get; init; } = [0, 2, 4, 7, 15];
+    /// <summary>Boot-state PCRs (SHA-256 bank) the HSM PIN is sealed to, besides <see cref="MeasurementPcr"/>.</summary>
+    public int[] Pcrs { get; init; } = [0, 2, 4, 7];
 
     /// <summary>The PCR the daemon extends with the hash of its own build and this configuration before unsealing.</summary>
-    public int MeasurementPcr { get; init; } = 15;
+    public int MeasurementPcr { get; init; } = 23;
 
-    /// <summary>The FAPI path of the sealed HSM PIN.</summary>
-    public string SealedPinPath { get; init; } = "/HS/SRK/keycustody/hsm-pin";
+    /// <summary>The name of the sealed HSM PIN in the TPM keystore.</summary>
+    public string SealedPinName { get; init; } = "hsm-pin";
 
     /// <summary>How often (seconds) the daemon re-checks the PCR policy while serving; 0 = only at start.</summary>
     public int PolicyCheckIntervalSeconds { get; init; } = 10;

@@ -142,9 +142,9 @@ public static class DaemonOptionsLoader
         }
 
         CheckFile("$.pkcs11.module", o.Pkcs11.Module);
-        if (string.IsNullOrEmpty(o.Pkcs11.TokenLabel) && string.IsNullOrEmpty(o.Pkcs11.TokenSerial))
+        if (string.IsNullOrEmpty(o.Pkcs11.TokenLabel) == string.IsNullOrEmpty(o.Pkcs11.TokenSerial))
         {
-            Fail("$.pkcs11", "set 'tokenLabel', 'tokenSerial' or both to choose the token.");
+            Fail("$.pkcs11", "set exactly one of 'tokenLabel' and 'tokenSerial' to choose the token.");
         }
 
         if (!PinSource.TryParse(o.Pkcs11.Pin, out PinSource? pin))
@@ -167,11 +167,6 @@ public static class DaemonOptionsLoader
             Fail("$.tpm.measurementPcr", $"{o.Tpm.MeasurementPcr} is outside 0-23.");
         }
 
-        if (o.Tpm.Pcrs.Length == 0)
-        {
-            Fail("$.tpm.pcrs", "list at least the measurement PCR.");
-        }
-
         for (int i = 0; i < o.Tpm.Pcrs.Length; i++)
         {
             if (o.Tpm.Pcrs[i] is < 0 or > 23)
@@ -184,14 +179,9 @@ public static class DaemonOptionsLoader
             }
         }
 
-        if (!o.Tpm.Pcrs.Contains(o.Tpm.MeasurementPcr))
+        if (string.IsNullOrEmpty(o.Tpm.SealedPinName) || !o.Tpm.SealedPinName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
-            Fail("$.tpm.pcrs", $"must include the measurement PCR {o.Tpm.MeasurementPcr}, or the daemon's own measurement would not bind the PIN.");
-        }
-
-        if (!o.Tpm.SealedPinPath.StartsWith('/'))
-        {
-            Fail("$.tpm.sealedPinPath", $"'{o.Tpm.SealedPinPath}' is not an absolute FAPI path.");
+            Fail("$.tpm.sealedPinName", $"'{o.Tpm.SealedPinName}' is not a name of letters, digits, '-' and '_'.");
         }
 
         if (o.Tpm.PolicyCheckIntervalSeconds is < 0 or > 86400)
@@ -256,7 +246,7 @@ public static class DaemonOptionsLoader
                 StateDirectory = Resolve(o.Tpm.StateDirectory),
                 Pcrs = o.Tpm.Pcrs,
                 MeasurementPcr = o.Tpm.MeasurementPcr,
-                SealedPinPath = o.Tpm.SealedPinPath,
+                SealedPinName = o.Tpm.SealedPinName,
                 PolicyCheckIntervalSeconds = o.Tpm.PolicyCheckIntervalSeconds,
             },
             Audit = o.Audit,
