@@ -15,8 +15,8 @@ public sealed record ConnectionInputs
     /// <summary><c>--ca</c>.</summary>
     public string? CaCertificatePath { get; init; }
 
-    /// <summary><c>--server-cert-sha256</c>.</summary>
-    public string? ServerCertificateSha256 { get; init; }
+    /// <summary><c>--pin-cert</c>.</summary>
+    public string? PinnedCertificatePath { get; init; }
 
     /// <summary><c>--client-cert</c>.</summary>
     public string? ClientCertificatePath { get; init; }
@@ -40,7 +40,7 @@ public sealed record ConnectionSettings
     public const string StateVariable = "KEYCUSTODY_STATE",
         AddressVariable = "KEYCUSTODY_ADDRESS",
         CaVariable = "KEYCUSTODY_CA",
-        ServerCertificateSha256Variable = "KEYCUSTODY_SERVER_CERT_SHA256",
+        PinnedCertificateVariable = "KEYCUSTODY_PIN_CERT",
         ClientCertificateVariable = "KEYCUSTODY_CLIENT_CERT",
         ClientKeyVariable = "KEYCUSTODY_CLIENT_KEY",
         ButtonSocketVariable = "KEYCUSTODY_BUTTON_SOCKET";
@@ -51,8 +51,8 @@ public sealed record ConnectionSettings
     /// <summary>CA certificate (PEM) to validate the daemon's certificate with; null = the system store.</summary>
     public string? CaCertificatePath { get; init; }
 
-    /// <summary>Hex SHA-256 of the daemon's certificate to pin, instead of a CA.</summary>
-    public string? ServerCertificateSha256 { get; init; }
+    /// <summary>The daemon's own certificate (PEM) to pin, instead of a CA.</summary>
+    public string? PinnedCertificatePath { get; init; }
 
     /// <summary>Client certificate (PEM) for mTLS; null = no client certificate (officers sign with SSH keys).</summary>
     public string? ClientCertificatePath { get; init; }
@@ -102,7 +102,7 @@ public sealed record ConnectionSettings
         {
             Address = address ?? file?.Address,
             CaCertificatePath = FullPath(inputs.CaCertificatePath ?? Env(CaVariable)) ?? file?.CaCertificatePath,
-            ServerCertificateSha256 = inputs.ServerCertificateSha256 ?? Env(ServerCertificateSha256Variable) ?? file?.ServerCertificateSha256,
+            PinnedCertificatePath = FullPath(inputs.PinnedCertificatePath ?? Env(PinnedCertificateVariable)) ?? file?.PinnedCertificatePath,
             ClientCertificatePath = FullPath(inputs.ClientCertificatePath ?? Env(ClientCertificateVariable)) ?? file?.ClientCertificatePath,
             ClientKeyPath = FullPath(inputs.ClientKeyPath ?? Env(ClientKeyVariable)) ?? file?.ClientKeyPath,
             ButtonSocketPath = FullPath(inputs.ButtonSocketPath ?? Env(ButtonSocketVariable)) ?? file?.ButtonSocketPath,

@@ -25,8 +25,8 @@ public sealed record DevStateFile
     /// <summary>PEM CA certificate that issued the daemon's TLS certificate.</summary>
     public string? CaCertificatePath { get; init; }
 
-    /// <summary>Hex SHA-256 of the daemon's TLS certificate, to pin it instead of a CA.</summary>
-    public string? ServerCertificateSha256 { get; init; }
+    /// <summary>PEM of the daemon's own TLS certificate, to pin it instead of a CA.</summary>
+    public string? PinnedCertificatePath { get; init; }
 
     /// <summary>PEM client certificate for mTLS (the dev CI identity).</summary>
     public string? ClientCertificatePath { get; init; }
@@ -88,7 +88,7 @@ public sealed record DevStateFile
             {
                 Address = address,
                 CaCertificatePath = PathOf(root, "caCertificate", baseDirectory, displayName),
-                ServerCertificateSha256 = String(root, "serverCertificateSha256", displayName),
+                PinnedCertificatePath = PathOf(root, "pinnedCertificate", baseDirectory, displayName),
                 ClientCertificatePath = PathOf(root, "clientCertificate", baseDirectory, displayName),
                 ClientKeyPath = PathOf(root, "clientKey", baseDirectory, displayName),
                 ButtonSocketPath = PathOf(root, "buttonSocket", baseDirectory, displayName),

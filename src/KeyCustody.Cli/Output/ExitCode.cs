@@ -36,6 +36,8 @@ public enum ExitCode
     Cancelled = 11,
     /// <summary>The appliance accepted the request but signing failed (the request reached FAILED).</summary>
     SigningFailed = 12,
+    /// <summary><c>sign</c> without <c>--wait</c> submitted a request that still needs approvals or presence.</summary>
+    Submitted = 13,
 }
 
 /// <summary>Maps outcomes (gRPC status codes, KeyCustody statuses, request states) to <see cref="ExitCode"/>.</summary>
@@ -91,6 +93,15 @@ public static class ExitCodes
         CustodyStatus.Unauthenticated => ExitCode.Unauthenticated,
         CustodyStatus.PermissionDenied => ExitCode.PermissionDenied,
         _ => null,
+    };
+
+    /// <summary>The exit code for a <see cref="CustodyException"/> raised on this side (bad input, a tool that failed).</summary>
+    public static ExitCode ForLocal(CustodyStatus status) => ForCustodyStatus(status) ?? status switch
+    {
+        CustodyStatus.AlreadyExists or CustodyStatus.ApprovalsMissing or CustodyStatus.PresenceMissing or CustodyStatus.KeyNotActive
+            or CustodyStatus.NotProvisioned or CustodyStatus.WrongState => ExitCode.WrongState,
+        CustodyStatus.RateLimited or CustodyStatus.HsmUnavailable or CustodyStatus.TpmUnavailable or CustodyStatus.AuditUnavailable => ExitCode.Unavailable,
+        _ => ExitCode.Error,
     };
 
     /// <summary>The exit code for a request that reached <paramref name="state"/>.</summary>
