@@ -119,11 +119,12 @@ public sealed class TextOutputTests
     }
 
     [Theory]
-    [InlineData("""{"approvals":{"required":2,"group":"officers"},"presenceRequired":true}""", "", true)]
-    [InlineData("""{"approvalsRequired":0,"presenceRequired":false}""", "high", false)]
-    [InlineData("""{"quorum":{"m":2,"of":3}}""", "", true)]
-    [InlineData("""{"allowedCallers":["CN=ci"]}""", "low", false)]
-    [InlineData("""{"allowedCallers":["CN=ci"]}""", "", null)]
+    [InlineData("""{"version":3,"key":"dev-release","approvals":{"required":2,"group":"officers"},"presence":{"required":true}}""", "", true)]
+    [InlineData("""{"version":1,"key":"k","presence":{"required":true,"window":"1m"}}""", "low", true)]
+    [InlineData("""{"version":1,"key":"k","approvals":{"required":0},"presence":{"required":false}}""", "high", false)]
+    [InlineData("""{"version":1,"key":"dev-low","allowedCallers":[{"subject":"CN=ci"}]}""", "", false)]
+    [InlineData("""{"something":"else"}""", "low", false)]
+    [InlineData("""{"something":"else"}""", "", null)]
     [InlineData("not json", "high", true)]
     public void KeyPolicyHints_ReadsQuorumAndPresence(string policyJson, string riskTier, bool? expected)
     {

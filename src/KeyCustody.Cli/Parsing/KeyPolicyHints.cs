@@ -28,6 +28,8 @@ public static class KeyPolicyHints
         };
     }
 
+    // The policy document (KeyCustody.Governance.KeyPolicy): "approvals": { "required": M, … } and
+    // "presence": { "required": bool, … }, both optional with defaults 0 and false.
     private static bool? FromPolicyJson(string policyJson)
     {
         if (string.IsNullOrWhiteSpace(policyJson))
@@ -38,47 +40,23 @@ public static class KeyPolicyHints
         try
         {
             using var document = JsonDocument.Parse(policyJson);
-            int? approvals = null;
-            bool? presence = null;
-            Visit(document.RootElement, ref approvals, ref presence, depth: 0);
-            if (approvals > 0 || presence == true)
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("key", out _))
             {
-                return true;
+                return null;
             }
 
-            return approvals == 0 && presence == false ? false : null;
+            int approvals = root.TryGetProperty("approvals", out JsonElement a) && a.ValueKind == JsonValueKind.Object
+                && a.TryGetProperty("required", out JsonElement m) && m.ValueKind == JsonValueKind.Number && m.TryGetInt32(out int required)
+                ? required
+                : 0;
+            bool presence = root.TryGetProperty("presence", out JsonElement p) && p.ValueKind == JsonValueKind.Object
+                && p.TryGetProperty("required", out JsonElement r) && r.ValueKind == JsonValueKind.True;
+            return approvals > 0 || presence;
         }
         catch (JsonException)
         {
             return null;
-        }
-    }
-
-    // The quorum may sit at the top level or in a nested "approvals"/"quorum" object; names are compared without
-    // case, '-' or '_' so "approvals_required" and "approvalsRequired" both count.
-    private static void Visit(JsonElement element, ref int? approvals, ref bool? presence, int depth)
-    {
-        if (element.ValueKind != JsonValueKind.Object || depth > 3)
-        {
-            return;
-        }
-
-        foreach (JsonProperty property in element.EnumerateObject())
-        {
-            string name = property.Name.Replace("_", string.Empty, StringComparison.Ordinal).Replace("-", string.Empty, StringComparison.Ordinal).ToLowerInvariant();
-            JsonElement value = property.Value;
-            if (name is "approvalsrequired" or "requiredapprovals" or "m" && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int m))
-            {
-                approvals = Math.Max(approvals ?? 0, m);
-            }
-            else if (name is "presencerequired" or "presence" && value.ValueKind is JsonValueKind.True or JsonValueKind.False)
-            {
-                presence = (presence ?? false) || value.GetBoolean();
-            }
-            else if (value.ValueKind == JsonValueKind.Object)
-            {
-                Visit(value, ref approvals, ref presence, depth + 1);
-            }
         }
     }
 }
