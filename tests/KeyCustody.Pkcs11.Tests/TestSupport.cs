@@ -120,3 +120,43 @@ public static class TestData
         return text.ToString();
     }
 }
+
+/// <summary>
+/// A raw session on a fixture's token through the binding itself, for looking behind the store's back
+/// (attribute checks, closing sessions). Logs in as user unless the process already is.
+/// </summary>
+public sealed class RawToken : IDisposable
+{
+    public RawToken(SoftHsmFixture hsm, bool login = true)
+    {
+        Module = Pkcs11Module.Load(hsm.ModulePath);
+        Slot = Module.GetSlots().Single(s => s.GetTokenInfo().Label == hsm.TokenLabel);
+        Session = Slot.OpenSession();
+        if (login && !Session.GetSessionInfo().UserLoggedIn)
+        {
+            Session.Login(KeyCustody.Pkcs11.Interop.Pkcs11Constants.CKU_USER, System.Text.Encoding.UTF8.GetBytes(hsm.UserPin));
+        }
+    }
+
+    public Pkcs11Module Module { get; }
+
+    public Pkcs11Slot Slot { get; }
+
+    public Pkcs11Session Session { get; }
+
+    public ulong FindOne(ulong objectClass, string label)
+    {
+        IReadOnlyList<ulong> found = Session.FindObjects(
+        [
+            Pkcs11Attribute.ULong(KeyCustody.Pkcs11.Interop.Pkcs11Constants.CKA_CLASS, objectClass),
+            Pkcs11Attribute.Text(KeyCustody.Pkcs11.Interop.Pkcs11Constants.CKA_LABEL, label),
+        ]);
+        return Assert.Single(found);
+    }
+
+    public void Dispose()
+    {
+        Session.Dispose();
+        Module.Dispose();
+    }
+}
