@@ -130,7 +130,7 @@ public sealed class RawToken : IDisposable
     public RawToken(SoftHsmFixture hsm, bool login = true)
     {
         Module = Pkcs11Module.Load(hsm.ModulePath);
-        Slot = Module.GetSlots().Single(s => s.GetTokenInfo().Label == hsm.TokenLabel);
+        Slot = Module.GetSlots().Single(s => LabelOf(s) == hsm.TokenLabel);
         Session = Slot.OpenSession();
         if (login && !Session.GetSessionInfo().UserLoggedIn)
         {
@@ -158,5 +158,18 @@ public sealed class RawToken : IDisposable
     {
         Session.Dispose();
         Module.Dispose();
+    }
+
+    /// <summary>The token label, or null for a slot whose token is gone (other classes delete theirs).</summary>
+    private static string? LabelOf(Pkcs11Slot slot)
+    {
+        try
+        {
+            return slot.GetTokenInfo().Label;
+        }
+        catch (Pkcs11Exception)
+        {
+            return null;
+        }
     }
 }
