@@ -186,6 +186,7 @@ public sealed class KeyPolicyTests
         { "[1, 2]", "policy: expected an object, got an array" },
         { "{ \"version\": ", "policy: not valid JSON (line 1, byte 14)" },
         { "  ", "policy: the document is empty" },
+        { PolicyDocuments.HighRisk.Replace("CN=ci-*", "CN=\\ud800"), "policy.allowedCallers[0].subject: the string is not valid Unicode (lone surrogate escape)" },
     };
 
     [Theory]
