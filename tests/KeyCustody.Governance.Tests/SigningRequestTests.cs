@@ -82,19 +82,19 @@ public sealed class SigningRequestTests
     }
 
     [Fact]
-    public void CreateStatement_ApproveWhilePresencePending_WrongState_DenyAllowed()
+    public void CreateStatement_NoApproverGroup_WrongStateForBothActions()
     {
         // Arrange
         SigningRequest request = Create(PolicyDocuments.Parse(approvals: 0, presence: true));
 
         // Act
         var e = Assert.Throws<CustodyException>(() => request.CreateStatement(ApprovalAction.Approve, s_now));
-        ApprovalStatement deny = request.CreateStatement(ApprovalAction.Deny, s_now);
+        var deny = Assert.Throws<CustodyException>(() => request.CreateStatement(ApprovalAction.Deny, s_now));
 
         // Assert
         Assert.Equal(CustodyStatus.WrongState, e.Status);
         Assert.Contains("needs no officer approvals", e.Message);
-        Assert.Equal(ApprovalAction.Deny, deny.Action);
+        Assert.Equal(CustodyStatus.WrongState, deny.Status);
     }
 
     [Fact]
