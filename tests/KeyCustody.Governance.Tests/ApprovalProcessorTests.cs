@@ -617,4 +617,30 @@ public sealed class ApprovalProcessorTests(SshKeygen keys) : IClassFixture<SshKe
         Assert.True(result.QuorumReached);
         Assert.Equal(SigningRequestState.Approved, request.State);
     }
+    [Fact]
+    public async Task MayVote_ReflectsGroupRequesterAndEarlierVotes()
+    {
+        // Arrange: alice owns the requesting identity; bob will approve; dave is not in the group.
+        Roster roster = DefaultRoster();
+        SigningRequest request = NewRequest(requester: new CallerIdentity("CN=alice-ci"));
+        bool bobBefore = ApprovalProcessor.MayVote(request, roster.FindOfficer("bob")!, roster, ApprovalAction.Approve, Now);
+        await VoteAsync(request, "bob", roster: roster);
+
+        // Act
+        bool bobAfter = ApprovalProcessor.MayVote(request, roster.FindOfficer("bob")!, roster, ApprovalAction.Approve, Now);
+        bool aliceApprove = ApprovalProcessor.MayVote(request, roster.FindOfficer("alice")!, roster, ApprovalAction.Approve, Now);
+        bool aliceDeny = ApprovalProcessor.MayVote(request, roster.FindOfficer("alice")!, roster, ApprovalAction.Deny, Now);
+        bool dave = ApprovalProcessor.MayVote(request, roster.FindOfficer("dave")!, roster, ApprovalAction.Approve, Now);
+        bool carol = ApprovalProcessor.MayVote(request, roster.FindOfficer("carol")!, roster, ApprovalAction.Approve, Now);
+        bool carolAfterExpiry = ApprovalProcessor.MayVote(request, roster.FindOfficer("carol")!, roster, ApprovalAction.Approve, request.ExpiresAt);
+
+        // Assert
+        Assert.True(bobBefore);
+        Assert.False(bobAfter);
+        Assert.False(aliceApprove);
+        Assert.True(aliceDeny);
+        Assert.False(dave);
+        Assert.True(carol);
+        Assert.False(carolAfterExpiry);
+    }
 }

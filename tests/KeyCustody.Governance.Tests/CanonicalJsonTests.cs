@@ -14,7 +14,7 @@ public sealed class CanonicalJsonTests
     [InlineData("\"line\\nbreak\\t\\u0001 \\\"q\\\" \\\\ \\/\"", "\"line\\nbreak\\t\\u0001 \\\"q\\\" \\\\ /\"")]
     [InlineData("{\"\\u00e9\":1,\"e\":2,\"f\":3}", "{\"e\":2,\"f\":3,\"é\":1}")]
     [InlineData("\"<tag> & '+'\"", "\"<tag> & '+'\"")]
-    public void Canonicalize_Examples(string input, string expected)
+    public void Canonicalize_Examples_CanonicalAndIdempotent(string input, string expected)
     {
         // Act
         string canonical = CanonicalJson.Canonicalize(input);

@@ -30,7 +30,7 @@ public sealed class CeremonyStatementTests(SshKeygen keys) : IClassFixture<SshKe
     }
 
     [Fact]
-    public void TryParse_RoundTrips_AndRejectsNonCanonicalParams()
+    public void TryParse_CanonicalAndSpacedParams_OnlyCanonicalAccepted()
     {
         // Arrange
         var statement = new CeremonyStatement("cer-01", "change-policy", "{\"policy\":{\"b\":1,\"a\":\"multi\\nline\"}}", Nonce, DateTimeOffset.UnixEpoch);
@@ -60,7 +60,7 @@ public sealed class CeremonyStatementTests(SshKeygen keys) : IClassFixture<SshKe
     }
 
     [Fact]
-    public async Task Signature_CeremonyNamespace_VerifiesOnlyAsCeremony()
+    public async Task Verify_CeremonyNamespace_VerifiesOnlyAsCeremony()
     {
         // Arrange
         byte[] bytes = new CeremonyStatement("cer-02", "enrol-member", "{\"name\":\"dave\"}", Nonce, DateTimeOffset.UnixEpoch).ToBytes();

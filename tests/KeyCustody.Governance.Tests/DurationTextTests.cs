@@ -53,7 +53,7 @@ public sealed class DurationTextTests
     [InlineData(0, "0s")]
     [InlineData(93784, "1d2h3m4s")]
     [InlineData(60, "1m")]
-    public void Format_Seconds_Canonical(long seconds, string expected)
+    public void Format_Seconds_CanonicalAndParsesBack(long seconds, string expected)
     {
         // Act
         string text = DurationText.Format(TimeSpan.FromSeconds(seconds));

@@ -20,7 +20,7 @@ public sealed class GlobPatternTests
     [InlineData(@"literal\*star", "literalXstar", false)]
     [InlineData(@"q\?", "q?", true)]
     [InlineData(@"q\?", "qx", false)]
-    public void IsMatch_Cases(string pattern, string text, bool expected)
+    public void IsMatch_Cases_AsExpected(string pattern, string text, bool expected)
     {
         // Act
         bool matched = GlobPattern.Parse(pattern).IsMatch(text);

@@ -68,7 +68,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void ShortPress_ConfirmsOwner_NextInLineTakesButton()
+    public void OnPress_Short_ConfirmsOwnerAndNextTakesButton()
     {
         // Arrange
         SigningRequest a = Request("a"), b = Request("b");
@@ -89,7 +89,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void LongPress_DeniesOwner()
+    public void OnPress_Long_DeniesOwner()
     {
         // Arrange
         SigningRequest a = Request("a");
@@ -109,7 +109,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void PressExactlyAtThreshold_IsLong()
+    public void OnPress_ExactlyAtThreshold_DeniesAsLong()
     {
         // Arrange
         SigningRequest a = Request("a");
@@ -124,7 +124,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void Press_NothingAwaiting_Ignored()
+    public void OnPress_NothingAwaiting_Ignored()
     {
         // Act
         IReadOnlyList<PresenceEvent> events = _coordinator.OnPress(Press(s_short));
@@ -138,7 +138,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void WindowTimeout_OwnerGoesToEndOfQueue()
+    public void Poll_WindowTimeout_OwnerGoesToEndOfQueue()
     {
         // Arrange
         SigningRequest a = Request("a"), b = Request("b");
@@ -176,7 +176,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void WindowTimeout_AloneInQueue_GetsButtonAgainUntilItExpires()
+    public void Poll_WindowTimeoutAlone_GetsButtonAgainUntilExpiry()
     {
         // Arrange: expires after 5 minutes; window 2 minutes.
         SigningRequest a = Request("a", expiry: "5m");
@@ -197,7 +197,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void NextDeadline_IsEarlierOfWindowAndExpiry()
+    public void NextDeadline_WaitingExpiresFirst_IsThatExpiry()
     {
         // Arrange: a waiting request that expires before the owner's (longer) window ends.
         SigningRequest a = Request("a", window: "10m"), b = Request("b", expiry: "3m");
@@ -230,7 +230,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void LongPressStartedInsideWindow_ReportedAfterIt_StillDeniesOwner()
+    public void OnPress_LongStartedInsideWindowReportedAfter_DeniesOwner()
     {
         // Arrange: the press began 1 s before the window closed and was released 1.5 s after.
         SigningRequest a = Request("a"), b = Request("b");
@@ -247,7 +247,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void PressBegunBeforeCurrentOwnerTookButton_Ignored()
+    public void OnPress_BegunBeforeOwnerTookButton_Ignored()
     {
         // Arrange: a timed out and b took the button (Poll ran); then a press that began before the hand-over arrives.
         SigningRequest a = Request("a"), b = Request("b");
@@ -300,7 +300,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void Press_AfterOwnerCancelledElsewhere_ConfirmsNextNotCancelled()
+    public void OnPress_WaitingCancelledElsewhere_RemovedAndOwnerConfirmed()
     {
         // Arrange
         SigningRequest a = Request("a"), b = Request("b");
@@ -359,7 +359,7 @@ public sealed class PresenceCoordinatorTests
     }
 
     [Fact]
-    public void PressIgnoredAfterQueueEmpties()
+    public void OnPress_AfterQueueEmptied_Ignored()
     {
         // Arrange
         SigningRequest a = Request("a");

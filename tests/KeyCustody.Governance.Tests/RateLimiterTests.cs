@@ -126,7 +126,7 @@ public sealed class RateLimiterTests
     }
 
     [Fact]
-    public void LongestWindow_ReturnsMax()
+    public void LongestWindow_SeveralOrNone_MaxOrZero()
     {
         // Act & Assert
         Assert.Equal(TimeSpan.FromDays(1), RateLimiter.LongestWindow(s_limits));

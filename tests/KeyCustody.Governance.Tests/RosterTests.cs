@@ -80,7 +80,7 @@ public sealed class RosterTests(SshKeygen keys) : IClassFixture<SshKeygen>
     }
 
     [Fact]
-    public void Officer_Owns_NameOrListedIdentity()
+    public void Owns_NameOrListedIdentity_True()
     {
         // Arrange
         Officer alice = Roster.Parse(RosterJson(keys["bob"].ToAuthorizedKeysLine())).FindOfficer("alice")!;
@@ -94,7 +94,7 @@ public sealed class RosterTests(SshKeygen keys) : IClassFixture<SshKeygen>
     }
 
     [Fact]
-    public void ToCanonicalJson_RoundTrips()
+    public void ToCanonicalJson_ParsedBack_ByteIdentical()
     {
         // Arrange
         Roster roster = Roster.Parse(RosterJson(keys["bob"].ToAuthorizedKeysLine()));
@@ -111,7 +111,7 @@ public sealed class RosterTests(SshKeygen keys) : IClassFixture<SshKeygen>
     }
 
     [Fact]
-    public void TryParse_Errors_CollectedWithPaths()
+    public void TryParse_SeveralErrors_CollectedWithPaths()
     {
         // Arrange
         string json = $$"""
@@ -162,7 +162,7 @@ public sealed class RosterTests(SshKeygen keys) : IClassFixture<SshKeygen>
     public void Parse_Invalid_ThrowsValidationExceptionListingErrors()
     {
         // Act
-        var e = Assert.Throws<ValidationException>(() => Roster.Parse("{\"officers\": 3}"));
+        var e = Assert.Throws<DocumentValidationException>(() => Roster.Parse("{\"officers\": 3}"));
 
         // Assert
         Assert.Equal(CustodyStatus.InvalidArgument, e.Status);

@@ -98,7 +98,7 @@ public sealed class SigningRequestTests
     }
 
     [Fact]
-    public void Cancel_Pending_Cancelled_ThenWrongState()
+    public void Cancel_Pending_CancelledThenWrongState()
     {
         // Arrange
         SigningRequest request = Create(PolicyDocuments.Parse());
@@ -157,7 +157,7 @@ public sealed class SigningRequestTests
     }
 
     [Fact]
-    public void MarkFailed_FromApproved_Failed_TerminalAfterwards()
+    public void MarkFailed_FromApproved_FailedAndTerminal()
     {
         // Arrange
         SigningRequest request = Create(PolicyDocuments.Parse(approvals: 0, presence: false));
@@ -173,7 +173,7 @@ public sealed class SigningRequestTests
     }
 
     [Fact]
-    public void ExpireIfDue_BeforeAndAtExpiry()
+    public void ExpireIfDue_BeforeAtAndAfterExpiry_MovesOnce()
     {
         // Arrange
         SigningRequest request = Create(PolicyDocuments.Parse());
@@ -191,7 +191,7 @@ public sealed class SigningRequestTests
     }
 
     [Fact]
-    public void Snapshot_JsonRoundTrip_RebuildsEqualRequest()
+    public void ToSnapshot_JsonRoundTrip_RebuildsEqualRequest()
     {
         // Arrange
         SigningRequest request = Create(PolicyDocuments.Parse());
@@ -238,7 +238,7 @@ public sealed class SigningRequestTests
     }
 
     [Fact]
-    public void PresenceCode_FourCharactersStablePerRequest()
+    public void PresenceCode_SameRequest_FourStableCharacters()
     {
         // Arrange
         KeyPolicy policy = PolicyDocuments.Parse();
@@ -259,7 +259,7 @@ public sealed class SigningRequestTests
     }
 
     [Fact]
-    public void PresenceCode_SpreadsOverAlphabet()
+    public void PresenceCode_ManyRequests_RarelyCollide()
     {
         // Act: codes of many requests should rarely collide (20 bits each).
         var codes = Enumerable.Range(0, 500).Select(i => PresenceCode.Derive($"req-{i}", Nonce)).ToHashSet();
