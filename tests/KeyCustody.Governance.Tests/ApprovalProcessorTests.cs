@@ -617,8 +617,9 @@ public sealed class ApprovalProcessorTests(SshKeygen keys) : IClassFixture<SshKe
         Assert.True(result.QuorumReached);
         Assert.Equal(SigningRequestState.Approved, request.State);
     }
+
     [Fact]
-    public async Task MayVote_ReflectsGroupRequesterAndEarlierVotes()
+    public async Task MayVote_GroupRequesterAndEarlierVotes_Reflected()
     {
         // Arrange: alice owns the requesting identity; bob will approve; dave is not in the group.
         Roster roster = DefaultRoster();
