@@ -61,6 +61,7 @@ internal static class DevDemo
             };
             report.Fail(message);
             await context.Error.WriteLineAsync($"error: demo failed at step {report.Count}: {message}");
+
             // The demo answers one question, did the whole flow work: 0 yes, 1 no (the line above says where).
             return ExitCode.Error;
         }
