@@ -30,7 +30,7 @@ public sealed class CliGovernedSigningTests(CliApplianceFixture appliance) : ICl
         ProcessResult result = await appliance.RunCliAsync("sign", "--json", "--key", "dev-release", "--file", artifact);
         Assert.True(result.ExitCode == 13, $"exit {result.ExitCode}: {result.StandardError}\ndaemon: {appliance.DaemonTail()}");
         JsonNode json = CliApplianceFixture.ParseJson(result);
-        Assert.Equal("AwaitingApprovals", json["state"]!.GetValue<string>());
+        Assert.Equal("SIGNING_REQUEST_STATE_AWAITING_APPROVALS", json["state"]!.GetValue<string>());
         return json["requestId"]!.GetValue<string>();
     }
 

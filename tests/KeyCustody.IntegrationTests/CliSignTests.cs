@@ -57,7 +57,7 @@ public sealed class CliSignTests(CliApplianceFixture appliance) : IClassFixture<
         Assert.True(result.ExitCode == 0, result.StandardError);
         JsonNode json = CliApplianceFixture.ParseJson(result);
         Assert.Equal("dev-low", json["key"]!.GetValue<string>());
-        Assert.Equal("Signed", json["state"]!.GetValue<string>());
+        Assert.Equal("SIGNING_REQUEST_STATE_SIGNED", json["state"]!.GetValue<string>());
         Assert.Equal("sha256:" + Convert.ToHexStringLower(digest), json["digest"]!.GetValue<string>());
         Assert.False(string.IsNullOrEmpty(json["requestId"]!.GetValue<string>()));
         byte[] signature = Convert.FromBase64String(json["signature"]!.GetValue<string>());

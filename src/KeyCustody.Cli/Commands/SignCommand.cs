@@ -161,7 +161,7 @@ internal static class SignCommand
                 {
                     ["requestId"] = final.RequestId,
                     ["key"] = key,
-                    ["state"] = final.State.ToString(),
+                    ["state"] = JsonOutput.EnumName(final.State),
                     ["reason"] = final.StateReason,
                     ["request"] = JsonOutput.Message(final),
                 });
@@ -217,7 +217,7 @@ internal static class SignCommand
             {
                 ["requestId"] = request.RequestId,
                 ["key"] = request.Key,
-                ["state"] = request.State.ToString(),
+                ["state"] = JsonOutput.EnumName(request.State),
                 ["request"] = JsonOutput.Message(request),
             });
         }
@@ -316,9 +316,9 @@ internal static class SignCommand
             {
                 ["requestId"] = requestId,
                 ["key"] = key,
-                ["state"] = SigningRequestState.Signed.ToString(),
+                ["state"] = JsonOutput.EnumName(SigningRequestState.Signed),
                 ["digest"] = digest.ToString(),
-                ["scheme"] = SchemeText.Name(scheme),
+                ["scheme"] = JsonOutput.EnumName(scheme),
                 ["signature"] = signature.ToBase64(),
                 ["signatureFile"] = outFile?.FullName,
                 ["receiptFile"] = receiptJson is null ? null : receiptFile?.FullName,
