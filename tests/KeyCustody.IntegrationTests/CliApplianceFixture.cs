@@ -73,6 +73,16 @@ public sealed class CliApplianceFixture : IAsyncLifetime
             workingDirectory: WorkDirectory,
             timeout: timeout);
 
+    /// <summary>Verifies a receipt file with the CLI's offline verifier (<c>keycustody audit verify-receipt</c>) and the appliance's audit key.</summary>
+    public async Task<ProcessResult> VerifyReceiptAsync(string receiptPath)
+    {
+        await using IApplianceClient client = Client();
+        GetAuditKeyResponse key = await client.GetAuditKeyAsync(CancellationToken.None);
+        string pem = Path.Combine(WorkDirectory, "audit-key.pem");
+        await File.WriteAllTextAsync(pem, key.PublicKeyPem);
+        return await RunCliAsync("audit", "verify-receipt", receiptPath, "--audit-key", pem);
+    }
+
     /// <summary>Writes a fresh artifact with unique content; returns its path.</summary>
     public string NewArtifact(string name)
     {

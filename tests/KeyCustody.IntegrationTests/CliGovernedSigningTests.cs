@@ -65,7 +65,8 @@ public sealed class CliGovernedSigningTests(CliApplianceFixture appliance) : ICl
         await File.WriteAllTextAsync(publicKey, CliApplianceFixture.ParseJson(await appliance.RunCliAsync("keys", "dev-release", "--json"))["publicKeyPem"]!.GetValue<string>());
         ProcessResult verify = await ProcessRunner.RunAsync("openssl", "dgst", "-sha256", "-verify", publicKey, "-signature", artifact + ".sig", artifact);
         Assert.True(verify.ExitCode == 0, verify.StandardError + verify.StandardOutput);
-        Assert.True(File.Exists(artifact + ".sig.receipt.json"));
+        ProcessResult receiptCheck = await appliance.VerifyReceiptAsync(artifact + ".sig.receipt.json");
+        Assert.True(receiptCheck.ExitCode == 0, receiptCheck.StandardOutput + receiptCheck.StandardError);
     }
 
     [Fact]

@@ -39,6 +39,8 @@ public sealed class CliSignTests(CliApplianceFixture appliance) : IClassFixture<
         Assert.Contains("Verified OK", verify.StandardOutput);
         JsonNode receipt = JsonNode.Parse(await File.ReadAllTextAsync(artifact + ".sig.receipt.json"))!;
         Assert.Equal(JsonValueKind.Object, receipt.GetValueKind());
+        ProcessResult receiptCheck = await appliance.VerifyReceiptAsync(artifact + ".sig.receipt.json");
+        Assert.True(receiptCheck.ExitCode == 0, receiptCheck.StandardOutput + receiptCheck.StandardError);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using KeyCustody.Audit;
 using KeyCustody.Cli.Connection;
 using KeyCustody.Cli.Dev;
 using KeyCustody.Cli.Output;
@@ -155,6 +156,21 @@ internal static class DevDemo
 
         string verdict = await OpensslVerifier.VerifyAsync(key, final.Scheme, digest.Algorithm, artifact, digest.Value, signaturePath, work, ct);
         report.Step($"openssl verified the signature with {keyName}'s public key: {verdict}");
+
+        GetAuditKeyResponse auditKey = await client.GetAuditKeyAsync(ct);
+        using (AuditPublicKey publicAuditKey = AuditPublicKey.FromPem(auditKey.PublicKeyPem))
+        {
+            ReceiptVerification proven = new AuditVerifier(publicAuditKey, auditKey.KeyName.Length > 0 ? auditKey.KeyName : null)
+                .VerifyReceipt(Encoding.UTF8.GetBytes(receipt.Json));
+            if (!Encoding.UTF8.GetString(proven.Entry).Contains(final.RequestId, StringComparison.Ordinal))
+            {
+                throw new CustodyException(CustodyStatus.AuditCorrupt,
+                    $"the receipt proves audit entry {proven.LeafIndex}, which does not record request {final.RequestId}");
+            }
+
+            report.Step($"receipt verified offline with the audit key {auditKey.KeyIdHex}: entry {proven.LeafIndex} (request {final.RequestId}) is in "
+                + $"'{proven.Checkpoint.Origin}' at size {proven.Checkpoint.TreeSize}");
+        }
 
         report.Step("demo passed");
         if (context.Json)
