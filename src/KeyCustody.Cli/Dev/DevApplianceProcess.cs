@@ -187,6 +187,7 @@ public sealed class DevApplianceProcess : IAsyncDisposable
                 $"keycustodyd was not found{(chosen is null ? string.Empty : $" at '{chosen}'")}: build it (./build.sh build), or pass --daemon PATH or set {DaemonVariable}");
         }
 
+        chosen = Path.GetFullPath(chosen);
         return chosen.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? (DotnetHost(), [chosen]) : (chosen, []);
     }
 
