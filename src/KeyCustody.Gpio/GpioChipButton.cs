@@ -206,6 +206,14 @@ public sealed class GpioChipButton : EdgeButton
         request->event_buffer_size = 0; // the kernel's default, 16 events per line
     }
 
+    /// <summary>The bytes <see cref="BuildRequest"/> produces (KernelAbiTests compares them with gcc's).</summary>
+    internal static unsafe byte[] RequestBytes(int line, ulong flags, uint debounceUs)
+    {
+        GpioUapi.gpio_v2_line_request request;
+        BuildRequest(&request, line, flags, debounceUs);
+        return new ReadOnlySpan<byte>(&request, sizeof(GpioUapi.gpio_v2_line_request)).ToArray();
+    }
+
     private static unsafe int RequestLine(SafeFileDescriptorHandle chip, string chipPath, int line, ulong flags, uint debounceUs, out int refusedDebounce)
     {
         refusedDebounce = 0;

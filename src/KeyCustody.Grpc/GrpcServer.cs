@@ -137,6 +137,12 @@ public sealed class GrpcServer : IAsyncDisposable
     private void ConfigureEndpoint(GrpcEndpoint endpoint, ListenOptions listen)
     {
         _listeners.Add((endpoint, listen));
+        var feature = new GrpcEndpointFeature(endpoint);
+        listen.Use(next => connection =>
+        {
+            connection.Features.Set(feature);
+            return next(connection);
+        });
         if (endpoint.Tls is not { } tls)
         {
             listen.Protocols = HttpProtocols.Http2;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using KeyCustody.Core;
 using KeyCustody.Daemon.Options;
+using KeyCustody.Gpio;
 using KeyCustody.Testing;
 
 namespace KeyCustody.Daemon.Tests;
@@ -56,7 +57,6 @@ public sealed class DaemonOptionsLoaderTests : IDisposable
         Assert.Equal(_dir.File("run/kc.sock"), options.Listen.UnixSocket);
         Assert.Equal(new PinSource(PinSourceKind.File, _dir.File("pin.txt")), options.Pkcs11.PinSource);
         Assert.Equal(23, options.Tpm.MeasurementPcr);
-        Assert.Equal(60, options.Presence.WindowSeconds);
         Assert.Equal("0.0.0.0", options.Listen.Tcp.Address);
     }
 
@@ -188,13 +188,13 @@ public sealed class DaemonOptionsLoaderTests : IDisposable
     public void Parse_SeveralErrors_ReportsEveryOne()
     {
         // Arrange
-        string json = Valid(extra: ", \"presence\": { \"windowSeconds\": 1 }, \"logLevel\": \"Loud\"");
+        string json = Valid(extra: ", \"button\": { \"kind\": \"simulated\" }, \"logLevel\": \"Loud\"");
 
         // Act
         CustodyException ex = ParseFails(json);
 
         // Assert
-        Assert.Contains("$.presence.windowSeconds:", ex.Message);
+        Assert.Contains("$.button.socketPath:", ex.Message);
         Assert.Contains("$.logLevel:", ex.Message);
     }
 
@@ -219,6 +219,8 @@ public sealed class DaemonOptionsLoaderTests : IDisposable
         string example = File.ReadAllText(FindRepoFile("image/keycustody.json"));
         var names = new List<string>();
         Collect(typeof(DaemonOptions), names);
+        Collect(typeof(ButtonOptions), names);
+        Collect(typeof(LedOptions), names);
 
         // Act
         string[] missing = names.Where(n => !example.Contains($"\"{n}\":", StringComparison.Ordinal)).ToArray();
@@ -247,14 +249,14 @@ public sealed class DaemonOptionsLoaderTests : IDisposable
     {
         foreach (PropertyInfo p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (!p.CanWrite)
+            if (!p.CanWrite || p.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is not null)
             {
                 continue;
             }
 
             names.Add(JsonNamingPolicy.CamelCase.ConvertName(p.Name));
             Type t = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
-            if (t.Namespace == typeof(DaemonOptions).Namespace && t.IsClass)
+            if ((t.Namespace == typeof(DaemonOptions).Namespace || t.Namespace == typeof(ButtonOptions).Namespace) && t.IsClass)
             {
                 Collect(t, names);
             }

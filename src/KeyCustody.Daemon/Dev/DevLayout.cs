@@ -96,7 +96,7 @@ public sealed record DevLayout(string Root)
     }
 
     /// <summary>Writes the daemon configuration for this layout (only when absent: its bytes are measured).</summary>
-    public void WriteConfigIfMissing(DevStateFile state, SoftHsmToken token, DevTlsPaths tls, JsonNode? button)
+    public void WriteConfigIfMissing(DevStateFile state, SoftHsmToken token, DevTlsPaths tls)
     {
         if (File.Exists(ConfigPath))
         {
@@ -135,8 +135,8 @@ public sealed record DevLayout(string Root)
                 ["policyCheckIntervalSeconds"] = 2,
             },
             ["audit"] = new JsonObject { ["origin"] = "keycustody.dev/" + Environment.MachineName.ToLowerInvariant() },
-            ["button"] = button,
-            ["presence"] = new JsonObject { ["windowSeconds"] = 60 },
+            ["button"] = new JsonObject { ["kind"] = "simulated", ["socketPath"] = Path.GetRelativePath(Root, ButtonSocketPath) },
+            ["led"] = new JsonObject { ["kind"] = "simulated" },
         };
         File.WriteAllText(ConfigPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }

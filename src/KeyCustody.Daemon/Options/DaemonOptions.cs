@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using KeyCustody.Gpio;
 
 namespace KeyCustody.Daemon.Options;
 
@@ -34,8 +36,13 @@ public sealed class DaemonOptions
     /// <summary>The indicator LED (a KeyCustody.Gpio LedOptions document); null = no LED.</summary>
     public JsonElement? Led { get; init; }
 
-    /// <summary>Presence confirmation.</summary>
-    public PresenceOptions Presence { get; init; } = new();
+    /// <summary>The validated <see cref="Button"/> (null when absent).</summary>
+    [JsonIgnore]
+    public ButtonOptions? ButtonDevice { get; init; }
+
+    /// <summary>The validated <see cref="Led"/> (null when absent).</summary>
+    [JsonIgnore]
+    public LedOptions? LedDevice { get; init; }
 }
 
 /// <summary>Listen endpoints.</summary>
@@ -164,11 +171,4 @@ public sealed class AuditOptions
 {
     /// <summary>The checkpoint origin (C2SP signed-note key name), e.g. "keycustody.example.org/appliance-1".</summary>
     public string Origin { get; init; } = "keycustody/appliance";
-}
-
-/// <summary>Presence confirmation.</summary>
-public sealed class PresenceOptions
-{
-    /// <summary>Seconds a request owns the button before the next one in line gets it.</summary>
-    public int WindowSeconds { get; init; } = 60;
 }

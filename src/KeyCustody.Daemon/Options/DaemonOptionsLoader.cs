@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using KeyCustody.Core;
+using KeyCustody.Gpio;
 
 namespace KeyCustody.Daemon.Options;
 
@@ -194,19 +195,34 @@ public static class DaemonOptionsLoader
             Fail("$.audit.origin", "must be a non-empty name without spaces or control characters.");
         }
 
-        if (o.Presence.WindowSeconds is < 5 or > 3600)
+        ButtonOptions? button = null;
+        if (o.Button is { ValueKind: not JsonValueKind.Null } buttonJson)
         {
-            Fail("$.presence.windowSeconds", $"{o.Presence.WindowSeconds} is outside 5-3600.");
+            try
+            {
+                button = ButtonOptions.FromJson(buttonJson, "$.button");
+                if (button.SocketPath is { } socketPath)
+                {
+                    button = button with { SocketPath = Resolve(socketPath) };
+                }
+            }
+            catch (CustodyException ex)
+            {
+                errors.Add(ex.Message);
+            }
         }
 
-        if (o.Button is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null })
+        LedOptions? led = null;
+        if (o.Led is { ValueKind: not JsonValueKind.Null } ledJson)
         {
-            Fail("$.button", "must be an object or null.");
-        }
-
-        if (o.Led is { ValueKind: not JsonValueKind.Object and not JsonValueKind.Null })
-        {
-            Fail("$.led", "must be an object or null.");
+            try
+            {
+                led = LedOptions.FromJson(ledJson, "$.led");
+            }
+            catch (CustodyException ex)
+            {
+                errors.Add(ex.Message);
+            }
         }
 
         if (errors.Count > 0)
@@ -252,7 +268,8 @@ public static class DaemonOptionsLoader
             Audit = o.Audit,
             Button = o.Button is { ValueKind: JsonValueKind.Null } ? null : o.Button,
             Led = o.Led is { ValueKind: JsonValueKind.Null } ? null : o.Led,
-            Presence = o.Presence,
+            ButtonDevice = button,
+            LedDevice = led,
         };
 
         void CheckFile(string path, string file)

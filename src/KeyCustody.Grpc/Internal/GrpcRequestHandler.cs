@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -123,17 +122,18 @@ internal sealed class GrpcRequestHandler(GrpcServiceRegistry registry, GrpcServe
 
     private static (string Peer, GrpcTransportKind Transport, bool IsLocal) DescribePeer(HttpContext http)
     {
+        GrpcEndpoint? endpoint = http.Features.Get<GrpcEndpointFeature>()?.Endpoint;
         bool tls = http.Features.Get<ITlsConnectionFeature>() is not null;
-        EndPoint? local = http.Features.Get<IConnectionEndPointFeature>()?.LocalEndPoint;
-        if (local is UnixDomainSocketEndPoint unix)
+        if (endpoint?.UnixSocketPath is { } path)
         {
-            return ("unix:" + unix, tls ? GrpcTransportKind.Tls : GrpcTransportKind.UnixSocket, true);
+            return ("unix:" + path, GrpcTransportKind.UnixSocket, true);
         }
 
+        GrpcTransportKind transport = tls ? GrpcTransportKind.Tls : GrpcTransportKind.Tcp;
         IPAddress? remote = http.Connection.RemoteIpAddress;
         if (remote is null)
         {
-            return ("unknown", tls ? GrpcTransportKind.Tls : GrpcTransportKind.Tcp, false);
+            return ("unknown", transport, false);
         }
 
         if (remote.IsIPv4MappedToIPv6)
@@ -144,7 +144,7 @@ internal sealed class GrpcRequestHandler(GrpcServiceRegistry registry, GrpcServe
         string peer = remote.AddressFamily == AddressFamily.InterNetworkV6
             ? $"ipv6:[{remote}]:{http.Connection.RemotePort}"
             : $"ipv4:{remote}:{http.Connection.RemotePort}";
-        return (peer, tls ? GrpcTransportKind.Tls : GrpcTransportKind.Tcp, IPAddress.IsLoopback(remote));
+        return (peer, transport, IPAddress.IsLoopback(remote));
     }
 
     private static string? SingleValue(StringValues values) => values.Count == 0 ? null : values[0];
