@@ -25,6 +25,9 @@ public sealed class CliApplication
         Root = CreateRootCommand();
     }
 
+    /// <summary>How commands open a client (the demo opens one to the appliance it started).</summary>
+    internal ApplianceClientFactory ClientFactory => _clientFactory;
+
     /// <summary>The root command.</summary>
     public RootCommand Root { get; }
 
@@ -101,6 +104,7 @@ public sealed class CliApplication
         root.Subcommands.Add(ApprovalCommands.Create(this, deny: false));
         root.Subcommands.Add(ApprovalCommands.Create(this, deny: true));
         root.Subcommands.Add(KeysCommand.Create(this));
+        root.Subcommands.Add(DevCommands.Create(this));
         return root;
     }
 }

@@ -137,4 +137,17 @@ public sealed class TextOutputTests
         // Assert
         Assert.Equal(expected, needs);
     }
+
+    [Fact]
+    public void EnumName_IsTheProtoJsonSpelling()
+    {
+        // Arrange / Act
+        string state = JsonOutput.EnumName(SigningRequestState.PresenceActive);
+        string scheme = JsonOutput.EnumName(SignatureScheme.EcdsaDer);
+
+        // Assert
+        Assert.Equal("SIGNING_REQUEST_STATE_PRESENCE_ACTIVE", state);
+        Assert.Equal("SIGNATURE_SCHEME_ECDSA_DER", scheme);
+        Assert.Equal(state, JsonOutput.Message(new SigningRequest { State = SigningRequestState.PresenceActive })["state"]!.GetValue<string>());
+    }
 }

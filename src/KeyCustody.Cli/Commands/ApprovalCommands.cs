@@ -78,37 +78,53 @@ internal static class ApprovalCommands
                 }
             }
 
-            SigningRequest result;
-            string officer;
-            if (deny)
+            (SigningRequest result, string officer) = await SendAsync(client, requestId, statementBytes, armored, deny, ct);
+            if (context.Json)
             {
-                DenyResponse response = await client.DenyAsync(
-                    new DenyRequest { RequestId = requestId, Statement = ByteString.CopyFrom(statementBytes), SshSignature = armored }, ct);
-                (result, officer) = (response.Request, response.Officer);
-                if (context.Json)
+                context.WriteJson(new JsonObject
                 {
-                    context.WriteJson(JsonOutput.Message(response));
-                }
+                    ["request"] = JsonOutput.Message(result),
+                    ["officer"] = officer,
+                    ["decision"] = deny ? "deny" : "approve",
+                });
             }
             else
             {
-                ApproveResponse response = await client.ApproveAsync(
-                    new ApproveRequest { RequestId = requestId, Statement = ByteString.CopyFrom(statementBytes), SshSignature = armored }, ct);
-                (result, officer) = (response.Request, response.Officer);
-                if (context.Json)
-                {
-                    context.WriteJson(JsonOutput.Message(response));
-                }
-            }
-
-            if (!context.Json)
-            {
-                await context.Out.WriteLineAsync(Summary(deny, officer, result ?? new SigningRequest { RequestId = requestId }));
+                await context.Out.WriteLineAsync(Summary(deny, officer, result));
             }
 
             return ExitCode.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Fetches the statement the appliance stored for <paramref name="requestId"/>, signs it with
+    /// <paramref name="sshKeyPath"/> through ssh-keygen and sends it as an approval (or denial).
+    /// </summary>
+    /// <returns>The request after the approval, and the officer the appliance recognised.</returns>
+    public static async Task<(SigningRequest Request, string Officer)> SignAndSendAsync(
+        IApplianceClient client, string requestId, string sshKeyPath, bool deny, TextWriter prompts, CancellationToken cancellationToken)
+    {
+        ApprovalStatement served = await client.GetApprovalStatementAsync(requestId, deny, cancellationToken);
+        byte[] statement = served.Statement.ToByteArray();
+        string armored = await SshKeygen.SignAsync(sshKeyPath, served.Namespace.Length > 0 ? served.Namespace : Namespace, statement, prompts, cancellationToken);
+        return await SendAsync(client, requestId, statement, armored, deny, cancellationToken);
+    }
+
+    private static async Task<(SigningRequest Request, string Officer)> SendAsync(
+        IApplianceClient client, string requestId, byte[] statement, string armored, bool deny, CancellationToken cancellationToken)
+    {
+        if (deny)
+        {
+            DenyResponse denied = await client.DenyAsync(
+                new DenyRequest { RequestId = requestId, Statement = ByteString.CopyFrom(statement), SshSignature = armored }, cancellationToken);
+            return (denied.Request ?? new SigningRequest { RequestId = requestId }, denied.Officer);
+        }
+
+        ApproveResponse approved = await client.ApproveAsync(
+            new ApproveRequest { RequestId = requestId, Statement = ByteString.CopyFrom(statement), SshSignature = armored }, cancellationToken);
+        return (approved.Request ?? new SigningRequest { RequestId = requestId }, approved.Officer);
     }
 
     /// <summary>One line saying what the approval or denial did to the request.</summary>

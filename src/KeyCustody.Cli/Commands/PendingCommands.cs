@@ -81,11 +81,6 @@ internal static class PendingCommands
         SigningRequest request = item?.Request ?? await client.GetSigningRequestAsync(id, cancellationToken);
         ApprovalStatement? approve = item?.ApproveStatement;
         ApprovalStatement? denial = item?.DenyStatement;
-        if (item is not null && approve is null)
-        {
-            approve = await client.GetApprovalStatementAsync(id, deny: false, cancellationToken);
-        }
-
         if (statementOut is not null)
         {
             ApprovalStatement chosen = (deny ? denial : approve)

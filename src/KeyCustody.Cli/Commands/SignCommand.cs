@@ -152,7 +152,7 @@ internal static class SignCommand
             return Submitted(context, request);
         }
 
-        SigningRequest final = await WaitAsync(context, client, request, TimeSpan.FromSeconds(parse.GetValue(s_waitTimeout)), cancellationToken);
+        SigningRequest final = await WaitAsync(context.Progress, client, request, TimeSpan.FromSeconds(parse.GetValue(s_waitTimeout)), cancellationToken);
         if (final.State != SigningRequestState.Signed)
         {
             if (context.Json)
@@ -161,7 +161,7 @@ internal static class SignCommand
                 {
                     ["requestId"] = final.RequestId,
                     ["key"] = key,
-                    ["state"] = final.State.ToString(),
+                    ["state"] = JsonOutput.EnumName(final.State),
                     ["reason"] = final.StateReason,
                     ["request"] = JsonOutput.Message(final),
                 });
@@ -217,7 +217,7 @@ internal static class SignCommand
             {
                 ["requestId"] = request.RequestId,
                 ["key"] = request.Key,
-                ["state"] = request.State.ToString(),
+                ["state"] = JsonOutput.EnumName(request.State),
                 ["request"] = JsonOutput.Message(request),
             });
         }
@@ -232,8 +232,8 @@ internal static class SignCommand
     }
 
     /// <summary>Follows the request until it is terminal, printing progress; resumes the watch if the stream ends early.</summary>
-    private static async Task<SigningRequest> WaitAsync(
-        CliContext context, IApplianceClient client, SigningRequest request, TimeSpan limit, CancellationToken cancellationToken)
+    internal static async Task<SigningRequest> WaitAsync(
+        Action<string> progress, IApplianceClient client, SigningRequest request, TimeSpan limit, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (limit > TimeSpan.Zero)
@@ -247,7 +247,7 @@ internal static class SignCommand
         {
             foreach (string line in SignProgress.Describe(previous, next))
             {
-                context.Progress(line);
+                progress(line);
             }
 
             previous = next;
@@ -276,7 +276,7 @@ internal static class SignCommand
                 }
                 catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && ++transientFailures <= 30)
                 {
-                    context.Progress($"connection lost ({e.Detail}); reconnecting");
+                    progress($"connection lost ({e.Detail}); reconnecting");
                     await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, transientFailures)), timeout.Token);
                 }
             }
@@ -316,9 +316,9 @@ internal static class SignCommand
             {
                 ["requestId"] = requestId,
                 ["key"] = key,
-                ["state"] = SigningRequestState.Signed.ToString(),
+                ["state"] = JsonOutput.EnumName(SigningRequestState.Signed),
                 ["digest"] = digest.ToString(),
-                ["scheme"] = SchemeText.Name(scheme),
+                ["scheme"] = JsonOutput.EnumName(scheme),
                 ["signature"] = signature.ToBase64(),
                 ["signatureFile"] = outFile?.FullName,
                 ["receiptFile"] = receiptJson is null ? null : receiptFile?.FullName,

@@ -2,6 +2,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
+using Google.Protobuf.Reflection;
 
 namespace KeyCustody.Cli.Output;
 
@@ -19,6 +20,12 @@ public static class JsonOutput
 
     /// <summary>A protocol message as a JSON node, or null.</summary>
     public static JsonNode? MessageOrNull(IMessage? message) => message is null ? null : Message(message);
+
+    /// <summary>The proto name of an enum value ("SIGNING_REQUEST_STATE_SIGNED"), as the messages' JSON spells it.</summary>
+    public static string EnumName<T>(T value)
+        where T : struct, Enum =>
+        typeof(T).GetField(value.ToString())?.GetCustomAttributes(typeof(OriginalNameAttribute), false)
+            .OfType<OriginalNameAttribute>().FirstOrDefault()?.Name ?? value.ToString();
 
     /// <summary>Parses text that should be JSON (a receipt document); keeps it as a string when it is not.</summary>
     public static JsonNode? Embedded(string? json)
