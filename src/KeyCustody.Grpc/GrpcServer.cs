@@ -28,6 +28,7 @@ public sealed class GrpcServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<(GrpcEndpoint Endpoint, ListenOptions Listen)> _listeners = [];
     private WebApplication? _app;
+    private GrpcRequestHandler? _handler;
     private int _state;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
@@ -42,6 +43,9 @@ public sealed class GrpcServer : IAsyncDisposable
 
     /// <summary>The endpoints as bound (port 0 resolved). Empty before <see cref="StartAsync"/> completes.</summary>
     public IReadOnlyList<GrpcBoundEndpoint> BoundEndpoints { get; private set; } = [];
+
+    /// <summary>Requests being processed right now (their request delegate has not returned).</summary>
+    internal int ActiveRequests => _handler?.ActiveRequests ?? 0;
 
     /// <summary>
     /// Binds every endpoint and starts serving.
@@ -84,8 +88,8 @@ public sealed class GrpcServer : IAsyncDisposable
         builder.WebHost.UseShutdownTimeout(_options.ShutdownTimeout);
 
         _app = builder.Build();
-        var handler = new GrpcRequestHandler(_registry, _options, _logger, _stopping.Token);
-        _app.Run(handler.HandleAsync);
+        _handler = new GrpcRequestHandler(_registry, _options, _logger, _stopping.Token);
+        _app.Run(_handler.HandleAsync);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         BoundEndpoints = _listeners

@@ -44,6 +44,9 @@ public sealed class TestGrpcServer : IAsyncLifetime
 
     public string UnixSocketPath => _dir.File("grpc.sock");
 
+    /// <summary>Requests the server is still processing.</summary>
+    public int ActiveRequests => _server?.ActiveRequests ?? 0;
+
     public async Task InitializeAsync()
     {
         var registry = new GrpcServiceRegistry();
