@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+using System.Net;
+using KeyCustody.Grpc.Client;
+using KeyCustody.Grpc.Health;
+using KeyCustody.Grpc.Tests.Echo;
+using KeyCustody.Grpc.Tests.Infrastructure;
+using KeyCustody.Testing;
+using Microsoft.Extensions.Logging;
+using Xunit;
+using ServingStatus = KeyCustody.Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+
+namespace KeyCustody.Grpc.Tests;
+
+/// <summary>Server configuration and lifecycle: start checks, bound ports, shutdown, logging hygiene.</summary>
+public sealed class GrpcServerTests
+{
+    private static readonly TimeSpan s_generous = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [InlineData("0.0.0.0")]
+    [InlineData("::")]
+    [InlineData("192.0.2.10")]
+    public async Task StartAsync_PlaintextOnNonLoopback_RefusesWithClearError(string address)
+    {
+        // Arrange
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Parse(address), 0)));
+        await using var server = new GrpcServer(options, new GrpcServiceRegistry());
+
+        // Act
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync());
+
+        // Assert
+        Assert.Contains("plaintext", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("loopback", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task StartAsync_ClientCertificatesWithoutTrustedCa_Refuses()
+    {
+        // Arrange
+        using var pki = new TestPki();
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0),
+            new GrpcTlsOptions(pki.Server) { ClientCertificateMode = GrpcClientCertificateMode.Required }));
+        await using var server = new GrpcServer(options, new GrpcServiceRegistry());
+
+        // Act
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync());
+
+        // Assert
+        Assert.Contains("TrustedClientCertificateAuthorities", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_NoEndpoints_Refuses()
+    {
+        // Arrange
+        await using var server = new GrpcServer(new GrpcServerOptions(), new GrpcServiceRegistry());
+
+        // Act / Assert
+        await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync());
+    }
+
+    [Fact]
+    public void GrpcTlsOptions_CertificateWithoutPrivateKey_Throws()
+    {
+        // Arrange
+        using var pki = new TestPki();
+
+        // Act / Assert
+        Assert.Throws<ArgumentException>(() => new GrpcTlsOptions(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(pki.Server.RawData)));
+    }
+
+    [Fact]
+    public async Task StartAsync_PortZero_ReportsBoundPortsAndServesOnThem()
+    {
+        // Arrange
+        var registry = new GrpcServiceRegistry();
+        new HealthService().AddTo(registry);
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0)));
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.IPv6Loopback, 0)));
+        await using var server = new GrpcServer(options, registry);
+
+        // Act
+        await server.StartAsync();
+        var statuses = new List<ServingStatus>();
+        foreach (GrpcBoundEndpoint bound in server.BoundEndpoints)
+        {
+            using var channel = GrpcChannel.ForAddress(bound.Address);
+            statuses.Add(await new HealthClient(channel).CheckAsync(string.Empty, CallOptions.WithTimeout(s_generous)));
+        }
+
+        // Assert
+        Assert.Equal(2, server.BoundEndpoints.Count);
+        Assert.All(server.BoundEndpoints, b => Assert.NotEqual(0, b.Port));
+        Assert.StartsWith("http://[::1]:", server.BoundEndpoints[1].Address, StringComparison.Ordinal);
+        Assert.Equal([ServingStatus.Serving, ServingStatus.Serving], statuses);
+    }
+
+    [Fact]
+    public async Task StartAsync_Twice_Throws()
+    {
+        // Arrange
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0)));
+        await using var server = new GrpcServer(options, new GrpcServiceRegistry());
+        await server.StartAsync();
+
+        // Act / Assert
+        await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync());
+    }
+
+    [Fact]
+    public async Task Registry_AddAfterStart_Throws()
+    {
+        // Arrange
+        var registry = new GrpcServiceRegistry();
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0)));
+        await using var server = new GrpcServer(options, registry);
+        await server.StartAsync();
+
+        // Act / Assert
+        Assert.Throws<InvalidOperationException>(() => new HealthService().AddTo(registry));
+    }
+
+    [Theory]
+    [InlineData("noslash")]
+    [InlineData("/OnlyService")]
+    [InlineData("/a/b/c")]
+    [InlineData("//Method")]
+    [InlineData("/Service/")]
+    public void Registry_InvalidMethodName_Throws(string name)
+    {
+        // Arrange
+        var registry = new GrpcServiceRegistry();
+
+        // Act / Assert
+        Assert.Throws<ArgumentException>(() => registry.AddUnary<EchoRequest, EchoResponse>(
+            name, EchoRequest.Parser, (r, c) => Task.FromResult(new EchoResponse())));
+    }
+
+    [Fact]
+    public void Registry_DuplicateMethod_Throws()
+    {
+        // Arrange
+        var registry = new GrpcServiceRegistry();
+        registry.AddUnary<EchoRequest, EchoResponse>(EchoTestService.EchoMethod, EchoRequest.Parser, (r, c) => Task.FromResult(new EchoResponse()));
+
+        // Act / Assert
+        Assert.Throws<InvalidOperationException>(() => registry.AddUnary<EchoRequest, EchoResponse>(
+            EchoTestService.EchoMethod, EchoRequest.Parser, (r, c) => Task.FromResult(new EchoResponse())));
+    }
+
+    [Fact]
+    public async Task StopAsync_OpenWatchStream_EndsWithUnavailable()
+    {
+        // Arrange
+        using var dir = new TempDirectory("keycustody-grpc-stop");
+        var registry = new GrpcServiceRegistry();
+        new HealthService().AddTo(registry);
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.UnixSocket(dir.File("stop.sock")));
+        var server = new GrpcServer(options, registry);
+        await server.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.BoundEndpoints[0].Address);
+        IAsyncEnumerator<ServingStatus> watch = new HealthClient(channel).WatchAsync(string.Empty, CallOptions.WithTimeout(s_generous)).GetAsyncEnumerator();
+        Assert.True(await watch.MoveNextAsync());
+        Assert.Equal(ServingStatus.Serving, watch.Current);
+
+        // Act
+        Task stop = server.StopAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await watch.MoveNextAsync());
+        await stop.WaitAsync(s_generous);
+        await watch.DisposeAsync();
+        await server.DisposeAsync();
+
+        // Assert
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.False(File.Exists(dir.File("stop.sock")));
+    }
+
+    [Fact]
+    public async Task Logs_MetadataValuesAndPayloads_NeverAppear()
+    {
+        // Arrange
+        await using var fixture = new TestGrpcServerScope();
+        using GrpcChannel channel = fixture.Server.CreateChannel("h2c");
+        const string Secret = "s3cr3t-pin-value-4711";
+        var headers = new Metadata().Add("authorization", "Bearer " + Secret).Add("x-pin-bin", System.Text.Encoding.ASCII.GetBytes(Secret));
+
+        // Act
+        await channel.UnaryAsync(EchoTestService.EchoMethod, new EchoRequest { Text = Secret }, EchoResponse.Parser,
+            CallOptions.WithTimeout(s_generous, headers));
+        await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoTestService.EchoMethod,
+            new EchoRequest { Text = Secret, FailCode = 3, FailMessage = "bad request" }, EchoResponse.Parser, CallOptions.WithTimeout(s_generous, headers)));
+
+        // Assert
+        Assert.NotEmpty(fixture.Server.Logs.Lines);
+        Assert.DoesNotContain(Secret, fixture.Server.Logs.AllText, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(Secret)), fixture.Server.Logs.AllText, StringComparison.Ordinal);
+    }
+
+    /// <summary>A <see cref="TestGrpcServer"/> for one test.</summary>
+    private sealed class TestGrpcServerScope : IAsyncDisposable
+    {
+        public TestGrpcServer Server { get; } = new();
+
+        public TestGrpcServerScope() => Server.InitializeAsync().GetAwaiter().GetResult();
+
+        public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    }
+}
