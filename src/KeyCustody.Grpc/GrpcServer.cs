@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -62,6 +63,14 @@ public sealed class GrpcServer : IAsyncDisposable
         }
 
         Validate(_options);
+        foreach (GrpcEndpoint endpoint in _options.Endpoints)
+        {
+            if (endpoint.UnixSocketPath is { } path)
+            {
+                PrepareUnixSocketPath(path);
+            }
+        }
+
         _registry.Freeze();
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -76,7 +85,6 @@ public sealed class GrpcServer : IAsyncDisposable
             {
                 if (endpoint.UnixSocketPath is { } path)
                 {
-                    DeleteStaleSocket(path);
                     kestrel.ListenUnixSocket(path, listen => ConfigureEndpoint(endpoint, listen));
                 }
                 else
@@ -127,14 +135,7 @@ public sealed class GrpcServer : IAsyncDisposable
             _app = null;
         }
 
-        foreach (GrpcEndpoint endpoint in _options.Endpoints)
-        {
-            if (endpoint.UnixSocketPath is { } path)
-            {
-                DeleteStaleSocket(path);
-            }
-        }
-
+        // Kestrel's listening socket unlinks its socket file when it closes.
         _stopping.Dispose();
     }
 
@@ -236,12 +237,41 @@ public sealed class GrpcServer : IAsyncDisposable
         }
     }
 
-    private static void DeleteStaleSocket(string path)
+    /// <summary>
+    /// A socket file left by a process that died makes bind fail with "address in use". Replace it only when it
+    /// is a dead socket: a live one means another server, and a regular file is somebody's data.
+    /// </summary>
+    private static void PrepareUnixSocketPath(string path)
     {
-        // A socket file left by a previous run would make bind fail with "address in use".
-        if (File.Exists(path) && (File.GetAttributes(path) & FileAttributes.Directory) == 0)
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(path));
+                throw new InvalidOperationException($"Another process is already serving on the Unix socket {path}.");
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                // Nobody listens: a stale socket, or not a socket at all.
+            }
+        }
+
+        try
+        {
+            // Opening a socket as a file fails (ENXIO); opening a regular file succeeds.
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read);
+        }
+        catch (IOException)
         {
             File.Delete(path);
+            return;
         }
+
+        throw new InvalidOperationException($"{path} exists and is not a socket; refusing to replace it with the gRPC socket.");
     }
 }

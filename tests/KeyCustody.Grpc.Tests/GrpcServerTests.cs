@@ -100,6 +100,69 @@ public sealed class GrpcServerTests
     }
 
     [Fact]
+    public async Task StartAsync_StaleSocketFile_IsReplaced()
+    {
+        // Arrange
+        using var dir = new TempDirectory("keycustody-grpc-stale");
+        string path = dir.File("stale.sock");
+        await ProcessRunner.RunAsync(InteropPaths.Python, "-c",
+            $"import socket; s = socket.socket(socket.AF_UNIX); s.bind({System.Text.Json.JsonSerializer.Serialize(path)}); s.close()")
+            .ContinueWith(t => t.Result.EnsureSuccess("python3 bind"));
+        var registry = new GrpcServiceRegistry();
+        new HealthService().AddTo(registry);
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.UnixSocket(path));
+        await using var server = new GrpcServer(options, registry);
+
+        // Act
+        await server.StartAsync();
+        using var channel = GrpcChannel.ForAddress("unix:" + path);
+        ServingStatus status = await new HealthClient(channel).CheckAsync(string.Empty, CallOptions.WithTimeout(s_generous));
+
+        // Assert
+        Assert.Equal(ServingStatus.Serving, status);
+    }
+
+    [Fact]
+    public async Task StartAsync_RegularFileAtSocketPath_RefusesAndKeepsFile()
+    {
+        // Arrange
+        using var dir = new TempDirectory("keycustody-grpc-regular");
+        string path = dir.File("data.sock");
+        File.WriteAllText(path, "precious");
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.UnixSocket(path));
+        await using var server = new GrpcServer(options, new GrpcServiceRegistry());
+
+        // Act
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync());
+
+        // Assert
+        Assert.Contains("not a socket", error.Message, StringComparison.Ordinal);
+        Assert.Equal("precious", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public async Task StartAsync_SocketServedByAnotherProcess_Refuses()
+    {
+        // Arrange
+        using var dir = new TempDirectory("keycustody-grpc-inuse");
+        string path = dir.File("busy.sock");
+        using var other = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        other.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        other.Listen();
+        var options = new GrpcServerOptions();
+        options.Endpoints.Add(GrpcEndpoint.UnixSocket(path));
+        await using var server = new GrpcServer(options, new GrpcServiceRegistry());
+
+        // Act
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => server.StartAsync());
+
+        // Assert
+        Assert.Contains("already serving", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StartAsync_Twice_Throws()
     {
         // Arrange
