@@ -74,7 +74,7 @@ public sealed class GrpcServer : IAsyncDisposable
         _registry.Freeze();
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton(_options.LoggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new FrameworkLogFilter(_options.LoggerFactory, _options.FrameworkLogLevel));
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>

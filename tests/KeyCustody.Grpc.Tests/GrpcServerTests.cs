@@ -266,6 +266,27 @@ public sealed class GrpcServerTests
         Assert.DoesNotContain(Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(Secret)), fixture.Server.Logs.AllText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Logs_FrameworkLevelWarning_HidesPerRequestKestrelLogs()
+    {
+        // Arrange
+        var logs = new CapturingLoggerProvider();
+        var registry = new GrpcServiceRegistry();
+        new HealthService().AddTo(registry);
+        var options = new GrpcServerOptions { LoggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug)) };
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0)));
+        await using var server = new GrpcServer(options, registry);
+        await server.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.BoundEndpoints[0].Address);
+
+        // Act
+        await Assert.ThrowsAsync<RpcException>(() => new HealthClient(channel).CheckAsync("missing", CallOptions.WithTimeout(s_generous)));
+
+        // Assert
+        Assert.Contains(logs.Lines, l => l.Contains("KeyCustody.Grpc.Server", StringComparison.Ordinal) && l.Contains("NotFound", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.StartsWith("Information Microsoft.", StringComparison.Ordinal) || l.StartsWith("Debug Microsoft.", StringComparison.Ordinal));
+    }
+
     /// <summary>A <see cref="TestGrpcServer"/> for one test.</summary>
     private sealed class TestGrpcServerScope : IAsyncDisposable
     {
