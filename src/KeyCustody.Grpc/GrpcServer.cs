@@ -22,11 +22,13 @@ namespace KeyCustody.Grpc;
 public sealed class GrpcServer : IAsyncDisposable
 {
     private static readonly Oid s_clientAuthentication = new("1.3.6.1.5.5.7.3.2");
+    private static readonly TimeSpan s_statusGrace = TimeSpan.FromSeconds(2);
 
     private readonly GrpcServerOptions _options;
     private readonly GrpcServiceRegistry _registry;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopStreams = new();
+    private readonly CancellationTokenSource _stopUnary = new();
     private readonly List<(GrpcEndpoint Endpoint, ListenOptions Listen)> _listeners = [];
     private WebApplication? _app;
     private GrpcRequestHandler? _handler;
@@ -93,10 +95,11 @@ public sealed class GrpcServer : IAsyncDisposable
                 }
             }
         });
-        builder.WebHost.UseShutdownTimeout(_options.ShutdownTimeout);
+        // Kestrel's own cut-off comes after ours, so calls ended at ShutdownTimeout still get their status out.
+        builder.WebHost.UseShutdownTimeout(_options.ShutdownTimeout + s_statusGrace);
 
         _app = builder.Build();
-        _handler = new GrpcRequestHandler(_registry, _options, _logger, _stopping.Token);
+        _handler = new GrpcRequestHandler(_registry, _options, _logger, _stopStreams.Token, _stopUnary.Token);
         _app.Run(_handler.HandleAsync);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -110,8 +113,9 @@ public sealed class GrpcServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops listening, ends running calls with UNAVAILABLE (streams such as Health/Watch end too) and waits up to
-    /// <see cref="GrpcServerOptions.ShutdownTimeout"/> for them.
+    /// Stops accepting calls. Server-streaming calls (Watch-style streams that would never end on their own) end
+    /// at once with UNAVAILABLE; unary calls may finish for up to <see cref="GrpcServerOptions.ShutdownTimeout"/>,
+    /// then end with UNAVAILABLE too.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -120,7 +124,8 @@ public sealed class GrpcServer : IAsyncDisposable
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _stopStreams.CancelAsync().ConfigureAwait(false);
+        _stopUnary.CancelAfter(_options.ShutdownTimeout);
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
         GrpcLog.Stopped(_logger);
     }
@@ -136,7 +141,8 @@ public sealed class GrpcServer : IAsyncDisposable
         }
 
         // Kestrel's listening socket unlinks its socket file when it closes.
-        _stopping.Dispose();
+        _stopStreams.Dispose();
+        _stopUnary.Dispose();
     }
 
     private void ConfigureEndpoint(GrpcEndpoint endpoint, ListenOptions listen)

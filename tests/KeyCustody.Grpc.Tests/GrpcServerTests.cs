@@ -242,7 +242,70 @@ public sealed class GrpcServerTests
 
         // Assert
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("The server is shutting down.", error.Detail);
         Assert.False(File.Exists(dir.File("stop.sock")));
+    }
+
+    [Fact]
+    public async Task StopAsync_UnaryInFlight_FinishesNormally()
+    {
+        // Arrange
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new GrpcServiceRegistry();
+        registry.AddUnary<EchoRequest, EchoResponse>(EchoTestService.EchoMethod, EchoRequest.Parser, async (request, context) =>
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(context.CancellationToken);
+            return new EchoResponse { Text = request.Text };
+        });
+        var options = new GrpcServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(60) };
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0)));
+        await using var server = new GrpcServer(options, registry);
+        await server.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.BoundEndpoints[0].Address);
+        Task<EchoResponse> call = channel.UnaryAsync(EchoTestService.EchoMethod, new EchoRequest { Text = "last one" }, EchoResponse.Parser,
+            CallOptions.WithTimeout(s_generous));
+        await entered.Task.WaitAsync(s_generous);
+
+        // Act
+        Task stop = server.StopAsync();
+        release.SetResult();
+        EchoResponse response = await call;
+        await stop.WaitAsync(s_generous);
+
+        // Assert
+        Assert.Equal("last one", response.Text);
+    }
+
+    [Fact]
+    public async Task StopAsync_UnaryPastShutdownTimeout_EndsWithUnavailable()
+    {
+        // Arrange
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new GrpcServiceRegistry();
+        registry.AddUnary<EchoRequest, EchoResponse>(EchoTestService.EchoMethod, EchoRequest.Parser, async (request, context) =>
+        {
+            entered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            return new EchoResponse();
+        });
+        var options = new GrpcServerOptions { ShutdownTimeout = TimeSpan.FromMilliseconds(200) };
+        options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0)));
+        await using var server = new GrpcServer(options, registry);
+        await server.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.BoundEndpoints[0].Address);
+        Task<EchoResponse> call = channel.UnaryAsync(EchoTestService.EchoMethod, new EchoRequest(), EchoResponse.Parser, CallOptions.WithTimeout(s_generous));
+        await entered.Task.WaitAsync(s_generous);
+
+        // Act
+        Task stop = server.StopAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(() => call);
+        await stop.WaitAsync(s_generous);
+
+        // Assert
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("The server is shutting down.", error.Detail);
     }
 
     [Fact]

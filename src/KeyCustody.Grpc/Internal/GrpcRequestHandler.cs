@@ -13,7 +13,8 @@ namespace KeyCustody.Grpc.Internal;
 /// The request delegate: checks the HTTP-level requirements of gRPC (HTTP/2, POST, content-type), finds the method,
 /// reads grpc-timeout, grpc-encoding and metadata, then hands over to a <see cref="GrpcServerCall"/>.
 /// </summary>
-internal sealed class GrpcRequestHandler(GrpcServiceRegistry registry, GrpcServerOptions options, ILogger logger, CancellationToken serverStopping)
+internal sealed class GrpcRequestHandler(
+    GrpcServiceRegistry registry, GrpcServerOptions options, ILogger logger, CancellationToken stopStreams, CancellationToken stopUnary)
 {
     private const int MaxEchoedPathLength = 200;
     private const int MaxDrainBytes = 64 * 1024;
@@ -141,7 +142,7 @@ internal sealed class GrpcRequestHandler(GrpcServiceRegistry registry, GrpcServe
         (string peer, GrpcTransportKind transport, bool isLocal) = DescribePeer(http);
         CallerIdentity? caller = http.Connection.ClientCertificate is { } certificate ? new CallerIdentity(certificate) : null;
         var call = new GrpcServerCall(http, options, logger, path, ReadMetadata(request.Headers), timeout, caller, peer, transport, isLocal);
-        await call.RunAsync(method, encoding, serverStopping).ConfigureAwait(false);
+        await call.RunAsync(method, encoding, method.IsServerStreaming ? stopStreams : stopUnary).ConfigureAwait(false);
     }
 
     /// <summary>Answers with status in the headers and no body (the spec's Trailers-Only response).</summary>
