@@ -39,6 +39,19 @@ public sealed class HealthServiceTests
     }
 
     [Fact]
+    public void AddTo_Registry_RegistersCheckAndWatch()
+    {
+        // Arrange
+        var registry = new GrpcServiceRegistry();
+
+        // Act
+        new HealthService().AddTo(registry);
+
+        // Assert
+        Assert.Equal(new[] { HealthService.CheckMethod, HealthService.WatchMethod }.Order(), registry.MethodNames.Order());
+    }
+
+    [Fact]
     public void EnterShutdown_AllNotServingAndLaterChangesIgnored()
     {
         // Arrange
