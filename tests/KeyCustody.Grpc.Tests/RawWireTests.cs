@@ -310,7 +310,7 @@ public sealed class RawWireTests(TestGrpcServer server) : IClassFixture<TestGrpc
         Assert.Equal("4", response.StatusInTrailers);
         Assert.NotEmpty(response.Messages);
         Assert.Equal(StatusCode.DeadlineExceeded, writeStatus);
-        Assert.Equal(0, server.Echo.WritesAfterDeadline);
+        Assert.Equal(0, server.Echo.WritesAfterCallEnded);
     }
 
     [Fact]
