@@ -302,7 +302,7 @@ public sealed class RawWireTests(TestGrpcServer server) : IClassFixture<TestGrpc
         byte[] body = GrpcFraming.Frame(new EchoRequest { StreamUntilWriteFails = true, ResponsePadding = 100 }.ToByteArray());
 
         // Act
-        RawGrpcResponse response = await raw.SendAsync(EchoTestService.EchoStreamMethod, body, headers: [("grpc-timeout", "400m")]);
+        RawGrpcResponse response = await raw.SendAsync(EchoTestService.EchoStreamMethod, body, headers: [("grpc-timeout", "1S")]);
         StatusCode writeStatus = await server.Echo.WriteFailed.WaitAsync(s_generous);
 
         // Assert
