@@ -302,7 +302,7 @@ public sealed class RawWireTests(TestGrpcServer server) : IClassFixture<TestGrpc
         byte[] body = GrpcFraming.Frame(new EchoRequest { StreamUntilWriteFails = true, ResponsePadding = 100 }.ToByteArray());
 
         // Act
-        RawGrpcResponse response = await raw.SendAsync(EchoTestService.EchoStreamMethod, body, headers: [("grpc-timeout", "400m")]);
+        RawGrpcResponse response = await raw.SendAsync(EchoTestService.EchoStreamMethod, body, headers: [("grpc-timeout", "1S")]);
         StatusCode writeStatus = await server.Echo.WriteFailed.WaitAsync(s_generous);
 
         // Assert
@@ -310,7 +310,34 @@ public sealed class RawWireTests(TestGrpcServer server) : IClassFixture<TestGrpc
         Assert.Equal("4", response.StatusInTrailers);
         Assert.NotEmpty(response.Messages);
         Assert.Equal(StatusCode.DeadlineExceeded, writeStatus);
-        Assert.Equal(0, server.Echo.WritesAfterDeadline);
+        Assert.Equal(0, server.Echo.WritesAfterCallEnded);
+    }
+
+    [Fact]
+    public async Task Post_BodyNeverEnds_DeadlineExceededWhileReadingThenStillServes()
+    {
+        // Arrange
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        using var testEnd = new CancellationTokenSource(s_generous);
+        using var request = new HttpRequestMessage(HttpMethod.Post, server.H2cAddress + EchoTestService.EchoMethod)
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new OpenEndedContent(EchoBody()[..3]),
+        };
+        request.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
+        request.Headers.TryAddWithoutValidation("grpc-timeout", "300m");
+
+        // Act
+        using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, testEnd.Token);
+        await response.Content.ReadAsByteArrayAsync(testEnd.Token);
+        string? status = response.Headers.NonValidated.TryGetValues("grpc-status", out var inHeaders) ? inHeaders.First()
+            : response.TrailingHeaders.NonValidated.TryGetValues("grpc-status", out var inTrailers) ? inTrailers.First() : null;
+
+        // Assert
+        Assert.Equal("4", status);
+        using var raw = new RawGrpcClient(server.H2cAddress);
+        await AssertStillServesAsync(raw);
     }
 
     [Fact]
@@ -377,6 +404,33 @@ public sealed class RawWireTests(TestGrpcServer server) : IClassFixture<TestGrpc
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         using var raw = new RawGrpcClient(server.H2cAddress);
         await AssertStillServesAsync(raw);
+    }
+
+    /// <summary>Sends a prefix of a message and never ends the request body (until HttpClient gives up the upload).</summary>
+    private sealed class OpenEndedContent(byte[] prefix) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(prefix, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // HttpClient stops the upload once the server has answered.
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     private static async Task<string> ReadToEndAsync(Stream stream)
