@@ -69,6 +69,7 @@ public enum ShimFault
     PinLocked = 1,
     PinLocksOnNextLogin = 2,
     TokenRemoved = 3,
+    CorruptSignatures = 4,
 }
 
 [Collection(FaultInjectionCollection.Name)]
@@ -141,6 +142,32 @@ public sealed class FaultInjectionTests(FaultShimFixture shim) : IClassFixture<F
         Assert.Equal(CustodyStatus.HsmUnavailable, listWhileGone.Status);
         Assert.True(SignatureVerification.Verify(key.SubjectPublicKeyInfo.Span, input, signature));
         Assert.Contains(shim.Inner.Logs.Lines, l => l.Contains("is unavailable: C_SignInit returned CKR_DEVICE_REMOVED", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(KeyAlgorithm.EcdsaP256, SignatureScheme.EcdsaDer)]
+    [InlineData(KeyAlgorithm.Ed25519, SignatureScheme.Ed25519)]
+    [InlineData(KeyAlgorithm.Rsa3072, SignatureScheme.RsaPss)]
+    public async Task SignAsync_DeviceReturnsBadSignature_DeviceFaultAndWithheld(KeyAlgorithm algorithm, SignatureScheme scheme)
+    {
+        // Arrange
+        await using Pkcs11KeyStore store = shim.Inner.CreateStore(modulePath: shim.ShimPath);
+        KeyName name = KeyName.Parse("faulty-" + Algorithms.Name(algorithm));
+        KeyInfo key = await store.GenerateKeyAsync(new KeySpec(name, algorithm));
+        byte[] message = "a release"u8.ToArray();
+        var input = new SignInput(scheme == SignatureScheme.Ed25519 ? message : TestData.Digest(DigestAlgorithm.Sha256, message), DigestAlgorithm.Sha256, scheme);
+
+        // Act
+        shim.Fault(ShimFault.CorruptSignatures);
+        var failure = await Assert.ThrowsAsync<CustodyException>(() => store.SignAsync(name, input).AsTask().WaitAsync(s_noHang));
+        shim.Fault(ShimFault.None);
+        byte[] good = await store.SignAsync(name, input);
+
+        // Assert
+        Assert.Equal(CustodyStatus.DeviceFault, failure.Status);
+        Assert.Contains("does not verify against the key's public key; it was withheld", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(shim.Inner.Logs.Lines, l => l.StartsWith("Critical 1106", StringComparison.Ordinal) && l.Contains(name.Value, StringComparison.Ordinal));
+        Assert.True(SignatureVerification.Verify(key.SubjectPublicKeyInfo.Span, input, good));
     }
 
     [Fact]

@@ -8,6 +8,7 @@
  *   kc_fault_set(2)  PIN locks on the next login: C_Login returns CKR_PIN_LOCKED, after which mode 1 holds
  *   kc_fault_set(3)  token removed: every session of the real module is closed (the device forgets them and
  *                    the login), the slot reports no token, and session calls return CKR_DEVICE_REMOVED
+ *   kc_fault_set(4)  faulty signer: C_Sign succeeds but one bit of the signature is flipped
  * kc_login_calls() counts the C_Login calls that reached the shim.
  * The CK_FUNCTION_LIST layout (version, then 68 entry points) is that of PKCS#11 v2.40, pkcs11f.h.
  */
@@ -136,7 +137,12 @@ static CK_RV shim_sign_init(CK_ULONG session, void *mechanism, CK_ULONG key)
 
 static CK_RV shim_sign(CK_ULONG session, unsigned char *data, CK_ULONG length, unsigned char *signature, CK_ULONG *signature_length)
 {
-    return fault == 3 ? CKR_DEVICE_REMOVED : REAL(I_SIGN, sign_fn)(session, data, length, signature, signature_length);
+    if (fault == 3)
+        return CKR_DEVICE_REMOVED;
+    CK_RV rv = REAL(I_SIGN, sign_fn)(session, data, length, signature, signature_length);
+    if (rv == CKR_OK && fault == 4 && signature != NULL && *signature_length > 0)
+        signature[*signature_length / 2] ^= 0x01;
+    return rv;
 }
 
 static CK_RV shim_generate_key_pair(CK_ULONG session, void *mechanism, void *public_template, CK_ULONG public_count,
