@@ -36,6 +36,7 @@ internal sealed class GrpcServerCall
     private CancellationTokenRegistration _deadlineRegistration;
     private int _endCause;
     private bool _completed;
+    private bool _flushing;
 
     public GrpcServerCall(
         HttpContext http,
@@ -177,9 +178,36 @@ internal sealed class GrpcServerCall
             GrpcFraming.WriteHeader(header, compressed: false, payload.Length);
             writer.Advance(GrpcFraming.HeaderSize);
             writer.Write(payload);
-            await writer.FlushAsync(token).ConfigureAwait(false);
+
+            // Never hand a cancellable token to Kestrel's FlushAsync: a cancelled flush aborts the stream
+            // (RST_STREAM), and the caller would never see the status. End() and the caller's token interrupt a
+            // flush stuck on flow control with CancelPendingFlush instead, which keeps the stream usable for
+            // the trailers.
+            Volatile.Write(ref _flushing, true);
+            FlushResult flushed;
+            try
+            {
+                if (Volatile.Read(ref _endCause) != NoCause)
+                {
+                    throw EndedException(cancellationToken);
+                }
+
+                using CancellationTokenRegistration onCancel = cancellationToken.CanBeCanceled
+                    ? cancellationToken.Register(static w => ((PipeWriter)w!).CancelPendingFlush(), writer)
+                    : default;
+                flushed = await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                Volatile.Write(ref _flushing, false);
+            }
+
+            if (flushed.IsCanceled || Volatile.Read(ref _endCause) != NoCause)
+            {
+                throw EndedException(cancellationToken);
+            }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (Volatile.Read(ref _endCause) != NoCause || cancellationToken.IsCancellationRequested)
         {
             throw EndedException(cancellationToken);
         }
@@ -271,6 +299,19 @@ internal sealed class GrpcServerCall
         {
             // A handler's cancellation callback threw; the call still ends.
             GrpcLog.HandlerFailed(_logger, Context.Method, e);
+        }
+
+        if (Volatile.Read(ref _flushing))
+        {
+            // Unblock a write waiting on flow control so the status can follow.
+            try
+            {
+                _http.Response.BodyWriter.CancelPendingFlush();
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                // The response is already finished.
+            }
         }
 
         (StatusCode code, string detail) = cause switch

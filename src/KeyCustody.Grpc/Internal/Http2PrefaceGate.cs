@@ -45,7 +45,8 @@ internal static class Http2PrefaceGate
                     await next(connection).ConfigureAwait(false);
                     return;
                 case PrefaceMatch.Mismatch:
-                    input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                    // Examine nothing, so the next read returns these bytes again at once.
+                    input.AdvanceTo(result.Buffer.Start);
                     await AnswerHttp1Async(connection, input, logger, timeout.Token).ConfigureAwait(false);
                     return;
                 default:
@@ -90,18 +91,18 @@ internal static class Http2PrefaceGate
             while (true)
             {
                 ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                bool headComplete = ContainsHeadEnd(result.Buffer);
-                bool tooLong = result.Buffer.Length > MaxHttp1HeadBytes;
-                input.AdvanceTo(result.Buffer.End);
-                if (headComplete || tooLong || result.IsCompleted)
+                if (ContainsHeadEnd(result.Buffer) || result.Buffer.Length > MaxHttp1HeadBytes || result.IsCompleted)
                 {
+                    input.AdvanceTo(result.Buffer.End);
                     break;
                 }
+
+                input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
             }
         }
         catch (OperationCanceledException)
         {
-            // Answer anyway.
+            // The head never completed; answer anyway.
         }
 
         GrpcLog.NotHttp2(logger, "HTTP/1.x request answered with 426");
@@ -113,7 +114,8 @@ internal static class Http2PrefaceGate
             $"Content-Length: {Encoding.UTF8.GetByteCount(Body)}\r\n\r\n";
         try
         {
-            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(head + Body), cancellationToken).ConfigureAwait(false);
+            using var writeTimeout = new CancellationTokenSource(s_prefaceTimeout);
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(head + Body), writeTimeout.Token).ConfigureAwait(false);
             await connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ConnectionResetException or InvalidOperationException)

@@ -13,6 +13,12 @@ public static class InteropPaths
 
     public static string File(string name) => Path.Combine(Directory, name);
 
+    /// <summary>The repository's proto folder (holds grpc/health/v1/health.proto).</summary>
+    public static string ProtoRoot => Path.GetFullPath(Path.Combine(Directory, "..", "..", "..", "proto"));
+
+    /// <summary>The standard health proto, as compiled into KeyCustody.Grpc.</summary>
+    public static string HealthProto => Path.Combine(ProtoRoot, "grpc", "health", "v1", "health.proto");
+
     /// <summary>Node's @grpc/grpc-js must have been installed (`./build.sh setup` runs npm install here).</summary>
     public static void RequireNodeModules()
     {
