@@ -58,7 +58,17 @@ public abstract class EdgeButton : IPresenceButton
             throw new InvalidOperationException($"{Description} is already being read; one reader at a time owns the button.");
         }
 
-        var (wakeRead, wakeWrite) = FileDescriptor.CreateWakePipe();
+        SafeFileDescriptorHandle wakeRead, wakeWrite;
+        try
+        {
+            (wakeRead, wakeWrite) = FileDescriptor.CreateWakePipe();
+        }
+        catch
+        {
+            Volatile.Write(ref _reading, 0);
+            throw;
+        }
+
         var channel = Channel.CreateUnbounded<ButtonPress>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var loop = new EdgeLoop(_source, _path, wakeRead, CreateDecoder(), new DebounceFilter(_debounce), ToButtonPress, channel.Writer, Logger, Description);
         Task running = Task.Factory.StartNew(loop.Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);

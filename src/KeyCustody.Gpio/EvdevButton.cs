@@ -74,6 +74,11 @@ public sealed class EvdevButton : EdgeButton
         try
         {
             string? name = TryGetName(fd, path);
+            if (name is null)
+            {
+                GpioLog.NotAnInputDevice(logger, path);
+            }
+
             EnsureCanEmit(fd, path, keyCode);
 
             // Durations in CLOCK_MONOTONIC cannot be stretched by an NTP step; a non-device keeps wall-clock stamps.

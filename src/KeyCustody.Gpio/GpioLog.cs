@@ -21,6 +21,9 @@ internal static partial class GpioLog
     [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "{Description}: the source reached end of file; no more presses")]
     internal static partial void SourceEnded(ILogger logger, string description);
 
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "{Path} is not an input device (EVIOCGNAME failed); reading it as a stream of input_event records")]
+    internal static partial void NotAnInputDevice(ILogger logger, string path);
+
     [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "Simulated presence button listening on {SocketPath}")]
     internal static partial void SimulatedListening(ILogger logger, string socketPath);
 

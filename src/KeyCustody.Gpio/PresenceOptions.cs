@@ -237,9 +237,23 @@ internal static class OptionsJson
         catch (JsonException ex)
         {
             string where = ex.Path is { Length: > 1 } p ? jsonPath + p[1..] : jsonPath;
-            throw new CustodyException(CustodyStatus.InvalidArgument, $"{where}: {FirstSentence(ex.Message)}", ex);
+            string problem = EnumNamed(ex.Message) is { } enumType
+                ? "must be one of " + string.Join(", ", JsonNames(enumType)) + "."
+                : ex.Message.Contains("could not be mapped", StringComparison.Ordinal)
+                    ? "is not a known setting."
+                    : FirstSentence(ex.Message);
+            throw new CustodyException(CustodyStatus.InvalidArgument, $"{where}: {problem}", ex);
         }
     }
+
+    /// <summary>The options enum a "could not be converted to KeyCustody.Gpio.X" message is about, if any.</summary>
+    private static Type? EnumNamed(string message) =>
+        new[] { typeof(ButtonKind), typeof(LedKind), typeof(GpioBias) }
+            .FirstOrDefault(t => message.Contains(t.FullName!, StringComparison.Ordinal));
+
+    private static IEnumerable<string> JsonNames(Type enumType) =>
+        enumType.GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(f => f.GetCustomAttributes(typeof(JsonStringEnumMemberNameAttribute), false).OfType<JsonStringEnumMemberNameAttribute>().FirstOrDefault()?.Name ?? f.Name);
 
     private static string FirstSentence(string message)
     {

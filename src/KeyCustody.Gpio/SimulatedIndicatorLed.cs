@@ -65,8 +65,8 @@ public sealed class SimulatedIndicatorLed : IIndicatorLed
         return ValueTask.CompletedTask;
     }
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    /// <summary>Switches the LED off, like the hardware drivers do when the daemon stops.</summary>
+    public ValueTask DisposeAsync() => SetAsync(LedState.Off);
 }
 
 /// <summary>The LED of an appliance that has none: every state is accepted and shown nowhere.</summary>

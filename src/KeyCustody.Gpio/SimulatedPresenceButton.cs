@@ -255,6 +255,7 @@ public sealed class SimulatedPresenceButton : IPresenceButton
                     {
                         GpioLog.SimulatedRejected(_logger, "request line too long");
                         await SendAsync(connection, SimulatedButtonProtocol.ErrorPrefix + "request line too long", timeout.Token).ConfigureAwait(false);
+                        await DrainAsync(connection, timeout.Token).ConfigureAwait(false);
                         return;
                     }
 
@@ -274,6 +275,26 @@ public sealed class SimulatedPresenceButton : IPresenceButton
             {
                 // A client that hung up, stalled past the timeout, or a shutdown: nothing to answer.
             }
+        }
+    }
+
+    /// <summary>
+    /// Stops sending and discards what the client still sends (up to 64 KiB) before closing: closing a Unix
+    /// socket with unread input resets the connection, and the client would lose the error line.
+    /// </summary>
+    private static async Task DrainAsync(Socket connection, CancellationToken cancellationToken)
+    {
+        connection.Shutdown(SocketShutdown.Send);
+        var discard = new byte[1024];
+        for (int total = 0; total < 64 * 1024;)
+        {
+            int read = await connection.ReceiveAsync(discard, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return;
+            }
+
+            total += read;
         }
     }
 
