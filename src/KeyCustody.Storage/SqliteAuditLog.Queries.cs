@@ -130,7 +130,8 @@ public sealed partial class SqliteAuditLog
         }
 
         long treeSize = published.TreeSize;
-        using var buffered = new BufferedStream(destination, 1 << 16);
+        // Not disposed: disposing a BufferedStream would close the caller's stream.
+        var buffered = new BufferedStream(destination, 1 << 16);
         var writer = new AuditLogExportWriter(buffered, Origin, treeSize, checkpoints.Count);
         int next = 0;
         void WriteCheckpointsAt(long size)

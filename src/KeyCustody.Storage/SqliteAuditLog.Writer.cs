@@ -202,7 +202,11 @@ public sealed partial class SqliteAuditLog
 
         _range = staged;
         _committed = new CommittedState(staged.Size, staged.Root());
-        Interlocked.Increment(ref _commitCount);
+        if (appended.Count > 0)
+        {
+            Interlocked.Increment(ref _commitCount);
+        }
+
         foreach ((AppendOperation operation, long index) in appended)
         {
             operation.Completion.TrySetResult(new AuditAppendResult(index, staged.Size));

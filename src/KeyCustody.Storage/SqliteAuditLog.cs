@@ -61,7 +61,7 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
     /// <summary>False once an append could not be made durable, until <see cref="RecoverAsync"/> succeeds.</summary>
     public bool IsWritable => _failure is null && !_disposed;
 
-    /// <summary>How many transactions the writer has committed (group commit makes this smaller than the appends).</summary>
+    /// <summary>How many committed transactions carried appended entries (group commit makes this smaller than the appends).</summary>
     public long CommitCount => Interlocked.Read(ref _commitCount);
 
     /// <summary>A snapshot for health reporting.</summary>

@@ -8,8 +8,8 @@ namespace KeyCustody.Cli.Commands;
 
 /// <summary>
 /// `keycustody audit …`: offline verification of receipts, log exports and checkpoint consistency with the
-/// appliance's public audit key. Exit codes: 0 verified, 1 verification failed, 2 unusable input (missing file,
-/// unreadable key).
+/// appliance's public audit key. Exit codes: 0 verified, 1 verification failed (or a command-line usage error, which
+/// System.CommandLine reports with 1), 2 unusable input (missing file, unreadable key).
 /// </summary>
 public static class AuditCommands
 {
