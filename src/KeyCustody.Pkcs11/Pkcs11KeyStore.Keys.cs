@@ -99,6 +99,7 @@ public sealed partial class Pkcs11KeyStore
     public ValueTask<IReadOnlyList<Pkcs11KeyDetails>> ListKeyDetailsAsync(CancellationToken cancellationToken = default) =>
         ExecuteAsync<IReadOnlyList<Pkcs11KeyDetails>>("Listing keys", (session, connection) =>
         {
+            EnsureStillLoggedIn(session, "C_FindObjects");
             var details = new List<Pkcs11KeyDetails>();
             foreach (ulong privateKey in session.FindObjects([Pkcs11Attribute.ULong(CKA_CLASS, CKO_PRIVATE_KEY)]))
             {
@@ -164,6 +165,7 @@ public sealed partial class Pkcs11KeyStore
         IReadOnlyList<ulong> privateKeys = FindPrivateKeys(session, label);
         if (privateKeys.Count == 0)
         {
+            EnsureStillLoggedIn(session, "C_FindObjects");
             _keys.TryRemove(label, out _);
             return null;
         }
@@ -221,6 +223,19 @@ public sealed partial class Pkcs11KeyStore
             SubjectPublicKeyInfo: spki);
 
         return new CachedKey(connection, details, privateKey, publicKey);
+    }
+
+    /// <summary>
+    /// Private objects are invisible without a login, so "not found" is only an answer while logged in. When the
+    /// login was lost behind the store's back (another C_Logout, C_CloseAllSessions), raise
+    /// CKR_USER_NOT_LOGGED_IN so the pool drops the session and logs in again.
+    /// </summary>
+    private static void EnsureStillLoggedIn(Pkcs11Session session, string function)
+    {
+        if (!session.GetSessionInfo().UserLoggedIn)
+        {
+            throw new Pkcs11Exception(function, CKR_USER_NOT_LOGGED_IN);
+        }
     }
 
     private static bool ReadBool(byte[]? value) => value is not null && Pkcs11Attribute.ReadBool(value);

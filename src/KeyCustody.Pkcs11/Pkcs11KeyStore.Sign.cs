@@ -36,6 +36,7 @@ public sealed partial class Pkcs11KeyStore
             catch (Pkcs11Exception ex) when (ex.ReturnValue is CKR_KEY_HANDLE_INVALID or CKR_OBJECT_HANDLE_INVALID)
             {
                 // The cached handle is stale (the key was destroyed and perhaps re-created elsewhere): look again.
+                // A private key is also "invalid" once the login is gone; the lookup below tells the two apart.
                 Pkcs11Log.StaleKeyHandle(_logger, label, ex.ReturnValueName);
                 _keys.TryRemove(label, out _);
                 key = Lookup(session, connection, label)

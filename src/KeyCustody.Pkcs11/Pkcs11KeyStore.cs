@@ -355,6 +355,7 @@ public sealed partial class Pkcs11KeyStore : ISigningKeyStore, IAsyncDisposable,
     private Connection Connect(Pkcs11Module module)
     {
         var seen = new List<string>();
+        var unreadable = new List<string>();
         Pkcs11Slot? match = null;
         Pkcs11TokenInfo? matchInfo = null;
         try
@@ -366,8 +367,10 @@ public sealed partial class Pkcs11KeyStore : ISigningKeyStore, IAsyncDisposable,
                 {
                     info = slot.GetTokenInfo();
                 }
-                catch (Pkcs11Exception ex) when (ex.ReturnValue is CKR_TOKEN_NOT_PRESENT or CKR_TOKEN_NOT_RECOGNIZED or CKR_DEVICE_REMOVED or CKR_DEVICE_ERROR)
+                catch (Pkcs11Exception ex)
                 {
+                    // One broken slot (token removed meanwhile, its files deleted) must not hide the others.
+                    unreadable.Add($"slot {slot.SlotId} ({ex.Message})");
                     continue;
                 }
 
@@ -404,7 +407,8 @@ public sealed partial class Pkcs11KeyStore : ISigningKeyStore, IAsyncDisposable,
 
         if (match is null)
         {
-            string present = seen.Count == 0 ? "no initialised token is present" : "present: " + string.Join(", ", seen.Take(8)) + (seen.Count > 8 ? ", …" : string.Empty);
+            string present = (seen.Count == 0 ? "no initialised token is present" : "present: " + string.Join(", ", seen.Take(8)) + (seen.Count > 8 ? ", …" : string.Empty))
+                + (unreadable.Count == 0 ? string.Empty : "; unreadable: " + string.Join(", ", unreadable.Take(4)) + (unreadable.Count > 4 ? ", …" : string.Empty));
             Pkcs11Log.TokenUnavailable(_logger, _options.TokenDescription, present);
             throw new CustodyException(CustodyStatus.HsmUnavailable,
                 $"No token with {_options.TokenDescription} is present in PKCS#11 module '{module.Path}' ({present}). Check that the HSM is connected and the configured token label or serial is right.");

@@ -88,7 +88,8 @@ public static class SoftHsmEnvironment
     private static SoftHsmToken CreateToken()
     {
         int number = Interlocked.Increment(ref s_created);
-        string label = $"kc-test-{Environment.ProcessId}-{number}";
+        // Fixed-width number first: pkcs11-tool --token-label matches by prefix, so no label may prefix another.
+        string label = $"kc-test-{number:D3}-{Environment.ProcessId}";
         string userPin = "u" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         string soPin = "s" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
         ProcessResult result = RunUtil("--init-token", "--free", "--label", label, "--pin", userPin, "--so-pin", soPin);

@@ -12,6 +12,55 @@ namespace KeyCustody.Pkcs11.Interop;
 internal static unsafe class Pkcs11Library
 {
     /// <summary>
+    /// glibc's dlerror() names a wrong ELF class but says "No such file or directory" for a 64-bit library of
+    /// another machine, so read the ELF header (e_ident[EI_CLASS], e_machine) and say what the file is.
+    /// </summary>
+    private static string DescribeMismatch(string path)
+    {
+        Span<byte> header = stackalloc byte[20];
+        try
+        {
+            using FileStream file = File.OpenRead(path);
+            if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length
+                || !header[..4].SequenceEqual("\u007FELF"u8))
+            {
+                return " (the file is not an ELF shared library)";
+            }
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return " (the file is not readable by this process)";
+        }
+
+        int bits = header[4] == 2 ? 64 : 32;
+        ushort machine = header[5] == 2
+            ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(header[18..])
+            : System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(header[18..]);
+        string fileMachine = machine switch
+        {
+            3 => "x86",
+            40 => "arm",
+            62 => "x86-64",
+            183 => "aarch64",
+            243 => "riscv",
+            _ => $"e_machine {machine}",
+        };
+        string wanted = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => "a 64-bit x86-64 library",
+            Architecture.Arm64 => "a 64-bit aarch64 library",
+            Architecture.Arm => "a 32-bit arm library",
+            Architecture.X86 => "a 32-bit x86 library",
+            var other => $"a library for {other}",
+        };
+        return $" (the file is a {bits}-bit ELF for {fileMachine}; this process needs {wanted})";
+    }
+
+    /// <summary>
     /// Loads and initialises the module at <paramref name="path"/>. CKR_CRYPTOKI_ALREADY_INITIALIZED (someone else
     /// in this process initialised the same module) is accepted; the returned handle then does not call C_Finalize.
     /// </summary>
@@ -34,12 +83,12 @@ internal static unsafe class Pkcs11Library
             // The runtime's message carries dlerror()'s text, e.g. "wrong ELF class: ELFCLASS32" for a module
             // built for another architecture, or "invalid ELF header" for a file that is no library at all.
             throw new Pkcs11ModuleLoadException(path,
-                $"The PKCS#11 module '{path}' cannot be loaded into this {RuntimeInformation.ProcessArchitecture} process: {ex.Message}", ex);
+                $"The PKCS#11 module '{path}' cannot be loaded into this {RuntimeInformation.ProcessArchitecture} process: {ex.Message}{DescribeMismatch(path)}", ex);
         }
         catch (BadImageFormatException ex)
         {
             throw new Pkcs11ModuleLoadException(path,
-                $"The PKCS#11 module '{path}' is not a library for this {RuntimeInformation.ProcessArchitecture} process: {ex.Message}", ex);
+                $"The PKCS#11 module '{path}' is not a library for this {RuntimeInformation.ProcessArchitecture} process: {ex.Message}{DescribeMismatch(path)}", ex);
         }
 
         var module = new SafePkcs11ModuleHandle();
