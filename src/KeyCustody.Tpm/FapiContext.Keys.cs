@@ -123,24 +123,44 @@ public sealed partial class FapiContext
         }
     }
 
-    /// <summary>True when an object exists at <paramref name="path"/> (a path as given to the other calls, e.g. "/HS/SRK/name").</summary>
-    public bool Exists(string path)
+    /// <summary>
+    /// True when an object exists at <paramref name="path"/> (a path as given to the other calls, e.g.
+    /// "/HS/SRK/name", "/nv/Owner/name" or "/policy/name").
+    /// </summary>
+    public unsafe bool Exists(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string normalized = "/" + path.Trim('/');
-        int slash = normalized.LastIndexOf('/');
-        string parent = slash <= 0 ? "/" : normalized[..slash];
-        // FAPI prefixes the profile name to user-keystore paths ("/P_ECCP256SHA256/HS/SRK/x") but not to /nv or /policy.
-        string prefixed = "/" + FapiConfiguration.ProfileName + normalized;
-        foreach (string entry in List(parent))
+        if (path.TrimStart('/').StartsWith("policy/", StringComparison.Ordinal))
         {
-            if (entry == normalized || entry == prefixed)
-            {
-                return true;
-            }
+            // Policies carry no description (Fapi_GetDescription answers "key not found"), so look them up by listing.
+            string normalized = "/" + path.Trim('/');
+            return List("/policy").Contains(normalized, StringComparer.Ordinal);
         }
 
-        return false;
+        lock (_lock)
+        {
+            SafeFapiContextHandle context = Open();
+            nint description = 0;
+            try
+            {
+                uint rc = Interop.Fapi.Fapi_GetDescription(context, path, &description);
+                // FAPI answers "not provisioned" for a path whose keystore branch was never created (/nv/Owner
+                // before the first NV index); nothing can exist there. A keystore that really is unprovisioned
+                // makes the create that follows fail with the same code, so nothing is hidden.
+                if (Tss2ReturnCode.Layer(rc) == Tss2Layer.Fapi && Tss2ReturnCode.Base(rc) is Tss2ReturnCode.BaseKeyNotFound
+                    or Tss2ReturnCode.BasePathNotFound or Tss2ReturnCode.BaseNotProvisioned)
+                {
+                    return false;
+                }
+
+                Check("Fapi_GetDescription", rc);
+                return true;
+            }
+            finally
+            {
+                Free(description);
+            }
+        }
     }
 
     /// <summary><c>Fapi_ExportPolicy</c>: the policy (with the values instantiated at creation) of the object at <paramref name="path"/>.</summary>

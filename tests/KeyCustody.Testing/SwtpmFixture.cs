@@ -88,12 +88,22 @@ public sealed class SwtpmFixture : IAsyncLifetime, IAsyncDisposable
             return;
         }
 
-        var start = new ProcessStartInfo(RequiredTool.Find("swtpm"))
+        // swtpm is started through bash, which closes every inherited descriptor above 2 and then execs swtpm
+        // (same PID). Native code in the test process (tpm2-tss's TCTIs) opens sockets without close-on-exec, and
+        // .NET does not close descriptors when it spawns a child: a swtpm started while another test class's FAPI
+        // call had its TCTI connection open would keep that connection alive forever, and the other swtpm — which
+        // serves one connection at a time — would never answer again.
+        var start = new ProcessStartInfo(RequiredTool.Find("bash"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(
+            "fds=(/proc/$$/fd/*); for f in \"${fds[@]}\"; do n=${f##*/}; " +
+            "if [ \"$n\" -gt 2 ]; then eval \"exec $n>&-\" 2>/dev/null; fi; done; exec \"$0\" \"$@\"");
+        start.ArgumentList.Add(RequiredTool.Find("swtpm"));
         foreach (string argument in new[]
         {
             "socket", "--tpm2",
