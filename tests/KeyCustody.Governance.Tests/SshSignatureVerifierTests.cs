@@ -161,7 +161,7 @@ public sealed class SshSignatureVerifierTests(SshKeygen keys) : IClassFixture<Ss
     }
 
     [Fact]
-    public async Task BlobSha256_SameSignature_Stable_DifferentSignature_Differs()
+    public async Task BlobSha256_SameAndDifferentSignatures_StableAndDistinct()
     {
         // Arrange: ECDSA signatures are randomised, so two signatures of one message differ.
         string first = await keys.SignAsync("erin", s_message, SshNamespaces.Approval);

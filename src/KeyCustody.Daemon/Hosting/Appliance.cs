@@ -128,7 +128,10 @@ public sealed class Appliance : IAsyncDisposable
             MeasurementPcr = _options.Tpm.MeasurementPcr,
         }, _loggerFactory, cancellationToken).ConfigureAwait(false);
         _auditSigner = await _tpm.OpenAuditSignerAsync(cancellationToken).ConfigureAwait(false);
-        TpmNvCounter counter = await _tpm.OpenCounterAsync(create: true, cancellationToken).ConfigureAwait(false);
+        var tpmCounter = new TpmNvCounter(_tpm.Fapi, TpmNvCounter.DefaultPath, _loggerFactory.CreateLogger<TpmNvCounter>());
+        bool counterCreated = await tpmCounter.CreateAsync(cancellationToken).ConfigureAwait(false);
+        BaselinedCounter counter = await BaselinedCounter.OpenAsync(tpmCounter, counterCreated, _options.StateDirectory, cancellationToken)
+            .ConfigureAwait(false);
 
         DaemonLog.StartStep(_logger, "opening the audit log and checking it against the TPM counter");
         _audit = await SqliteAuditLog.OpenAsync(new SqliteAuditLogOptions
@@ -150,6 +153,7 @@ public sealed class Appliance : IAsyncDisposable
             .AddHex("build_sha256", Measurement.BuildSha256)
             .AddHex("config_sha256", Measurement.ConfigSha256)
             .Add("measurement_pcr", _options.Tpm.MeasurementPcr)
+            .Add("audit_counter_baseline", (long)counter.Baseline)
             .Add("pin_source", _options.Pkcs11.PinSource.Kind.ToString())
             .Add("tpm_provisioned_now", _tpm.ProvisionedNow), cancellationToken).ConfigureAwait(false);
 
@@ -162,7 +166,7 @@ public sealed class Appliance : IAsyncDisposable
         foreach ((string name, string value) in _options.Pkcs11.Environment)
         {
             // The module reads its configuration from the environment when it is loaded (e.g. SOFTHSM2_CONF).
-            Environment.SetEnvironmentVariable(name, value);
+            NativeEnvironment.Set(name, value);
         }
 
         _hsm = new Pkcs11KeyStore(new Pkcs11KeyStoreOptions

@@ -20,7 +20,7 @@ internal static class ProtoMapping
         if (context.Caller is not { } caller)
         {
             throw new CustodyException(CustodyStatus.Unauthenticated, context.Transport == GrpcTransportKind.Tls
-                ? "This call needs a client certificate issued by the appliance's CI certificate authority (mTLS); none was presented."
+                ? "This call needs a client certificate issued by the appliance's CI certificate authority (mTLS); none was presented, or it is not from that authority."
                 : "This call needs a client certificate (mTLS) and is only served on the TLS endpoint.");
         }
 

@@ -131,7 +131,7 @@ public sealed class Roster
     public static Roster Parse(string json) =>
         TryParse(json, out Roster? roster, out IReadOnlyList<ValidationError> errors)
             ? roster
-            : throw new ValidationException("roster", errors);
+            : throw new DocumentValidationException("roster", errors);
 
     /// <summary>
     /// Parses a roster document:

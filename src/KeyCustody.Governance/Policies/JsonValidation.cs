@@ -54,15 +54,29 @@ internal sealed class JsonValidation
             return null;
         }
 
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {
             Add(rootPath, $"not valid JSON (line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1})");
             return null;
         }
+
+        // System.Text.Json parses a lone surrogate escape ("\ud800") but throws when the string is read;
+        // refuse such documents up front so field readers never meet one.
+        if (!CanonicalJson.TryCanonicalize(json, out _, out string? unicodeError) && unicodeError.Contains("Unicode", StringComparison.Ordinal))
+        {
+            document.Dispose();
+            string located = unicodeError.StartsWith('$') ? rootPath + unicodeError[1..] : $"{rootPath}: {unicodeError}";
+            int colon = located.IndexOf(": ", StringComparison.Ordinal);
+            Add(located[..colon], located[(colon + 2)..]);
+            return null;
+        }
+
+        return document;
     }
 
     /// <summary>

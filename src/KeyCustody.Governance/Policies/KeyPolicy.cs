@@ -94,11 +94,11 @@ public sealed class KeyPolicy : IEquatable<KeyPolicy>
     /// <summary>True when the key signs at once: no approvals and no presence.</summary>
     public bool AllowsImmediateSigning => Approvals.Required == 0 && !Presence.Required;
 
-    /// <summary>Parses and validates a policy document; throws <see cref="ValidationException"/> (InvalidArgument) listing every error.</summary>
+    /// <summary>Parses and validates a policy document; throws <see cref="DocumentValidationException"/> (InvalidArgument) listing every error.</summary>
     public static KeyPolicy Parse(string json) =>
         TryParse(json, out KeyPolicy? policy, out IReadOnlyList<ValidationError> errors)
             ? policy
-            : throw new ValidationException("policy", errors);
+            : throw new DocumentValidationException("policy", errors);
 
     /// <summary>Parses and validates a policy document, collecting every error with its path.</summary>
     public static bool TryParse(string? json, [NotNullWhen(true)] out KeyPolicy? policy, out IReadOnlyList<ValidationError> errors)

@@ -141,9 +141,7 @@ public sealed class ApprovalProcessor
         }
 
         var holderNames = holders.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
-        ApprovalRecord? previous = request.Votes.FirstOrDefault(v =>
-            (v.Action == ApprovalAction.Deny || v.IsLiveApproval(now))
-            && (v.KeyFingerprint == signer.Fingerprint || v.Officers.Any(holderNames.Contains) || SharesAKey(roster, v, holderNames)));
+        ApprovalRecord? previous = CountingVote(request, roster, holderNames, [signer.Fingerprint], now);
         if (previous is not null)
         {
             throw new CustodyException(CustodyStatus.AlreadyExists,
@@ -164,6 +162,40 @@ public sealed class ApprovalProcessor
         request.AddVote(record, now);
         return new VoteResult(record, before, request.State);
     }
+
+    /// <summary>
+    /// True when <paramref name="officer"/> may vote on <paramref name="request"/> now as far as who they are goes:
+    /// the request is open and takes this kind of vote, the officer is in its approver group, does not own the
+    /// requester identity (approvals only) and has no counting vote yet. The daemon uses it to filter
+    /// <c>ListPendingRequests</c> for one officer; <see cref="Submit"/> still checks everything.
+    /// </summary>
+    public static bool MayVote(SigningRequest request, Officer officer, Roster roster, ApprovalAction action, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(officer);
+        ArgumentNullException.ThrowIfNull(roster);
+        if (request.IsTerminal || now >= request.ExpiresAt || !request.AcceptsVote(action) || !officer.IsInGroup(request.ApproverGroup!))
+        {
+            return false;
+        }
+
+        // Everyone who shares a key with the officer is the same voter for these rules.
+        Officer[] holders = officer.Keys.SelectMany(roster.FindOfficersByKey).Append(officer).DistinctBy(o => o.Name).ToArray();
+        if (action == ApprovalAction.Approve && holders.Any(o => o.Owns(request.Requester)))
+        {
+            return false;
+        }
+
+        var holderNames = holders.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        return CountingVote(request, roster, holderNames, officer.Keys.Select(k => k.Fingerprint).ToArray(), now) is null;
+    }
+
+    // The vote already counting for the same voter: a denial or a live approval made with one of the keys, by one
+    // of the holders, or by someone sharing a key with them.
+    private static ApprovalRecord? CountingVote(SigningRequest request, Roster roster, HashSet<string> holderNames, string[] fingerprints, DateTimeOffset now) =>
+        request.Votes.FirstOrDefault(v =>
+            (v.Action == ApprovalAction.Deny || v.IsLiveApproval(now))
+            && (fingerprints.Contains(v.KeyFingerprint) || v.Officers.Any(holderNames.Contains) || SharesAKey(roster, v, holderNames)));
 
     // A vote attributed to officers who, in today's roster, share any key with the new signer's holders also
     // counts as the same person: shared keys make identities indistinguishable.

@@ -293,9 +293,12 @@ public sealed class SigningRequest
     /// <summary>E.g. <c>request req-1 for release (awaiting-approvals)</c>.</summary>
     public override string ToString() => $"request {Id} for {Key} ({State.Name()})";
 
-    internal bool AcceptsVote(ApprovalAction action) => action == ApprovalAction.Approve
-        ? State == SigningRequestState.AwaitingApprovals
-        : State is SigningRequestState.AwaitingApprovals or SigningRequestState.AwaitingPresence or SigningRequestState.PresenceActive;
+    // Without an approver group nobody may vote: such a request is stopped by a long press or a cancel.
+    // Denials stay possible until the button confirms, so an officer can still stop a request in the queue.
+    internal bool AcceptsVote(ApprovalAction action) =>
+        ApprovalsRequired > 0 && (action == ApprovalAction.Approve
+            ? State == SigningRequestState.AwaitingApprovals
+            : State is SigningRequestState.AwaitingApprovals or SigningRequestState.AwaitingPresence or SigningRequestState.PresenceActive);
 
     internal CustodyException NoMoreVotes(ApprovalAction action) => new(CustodyStatus.WrongState,
         State switch

@@ -46,8 +46,17 @@ public static class CanonicalJson
         using (document)
         {
             var text = new StringBuilder();
-            if (!TryWrite(document.RootElement, "$", text, out error))
+            try
             {
+                if (!TryWrite(document.RootElement, "$", text, out error))
+                {
+                    return false;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // System.Text.Json refuses to decode a lone surrogate escape such as "\ud800" in a member name.
+                error = "a member name is not valid Unicode (lone surrogate escape)";
                 return false;
             }
 
@@ -109,7 +118,18 @@ public static class CanonicalJson
                 text.Append(']');
                 return true;
             case JsonValueKind.String:
-                WriteString(element.GetString()!, text);
+                string value;
+                try
+                {
+                    value = element.GetString()!;
+                }
+                catch (InvalidOperationException)
+                {
+                    error = $"{path}: the string is not valid Unicode (lone surrogate escape)";
+                    return false;
+                }
+
+                WriteString(value, text);
                 return true;
             case JsonValueKind.Number:
                 string raw = element.GetRawText();

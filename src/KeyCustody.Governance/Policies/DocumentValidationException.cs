@@ -7,10 +7,10 @@ namespace KeyCustody.Governance;
 /// A document (policy, roster) failed validation. Carries every error with its path; the message lists them all,
 /// one per line, so the operator can fix the document in one pass. Status is always InvalidArgument.
 /// </summary>
-public sealed class ValidationException : CustodyException
+public sealed class DocumentValidationException : CustodyException
 {
     /// <summary>Creates the exception for <paramref name="document"/> ("policy", "roster") with its errors.</summary>
-    public ValidationException(string document, IReadOnlyList<ValidationError> errors)
+    public DocumentValidationException(string document, IReadOnlyList<ValidationError> errors)
         : base(CustodyStatus.InvalidArgument, FormatMessage(document, errors))
     {
         Errors = errors;
