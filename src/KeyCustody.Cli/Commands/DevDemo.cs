@@ -133,7 +133,7 @@ internal static class DevDemo
         foreach (DevMember officer in officers.Take(request.ApprovalsRequired))
         {
             (request, string recognised) = await ApprovalCommands.SignAndSendAsync(client, request.RequestId, officer.SshKeyPath, deny: false, context.Error, ct);
-            report.Step($"officer {recognised} approved with ssh-keygen -Y sign ({Path.GetFileName(officer.SshKeyPath)}): approvals {request.ApprovalsReceived}/{request.ApprovalsRequired}");
+            report.Step($"officer {recognised} approved with ssh-keygen -Y sign -f {Path.GetRelativePath(state, officer.SshKeyPath)}: approvals {request.ApprovalsReceived}/{request.ApprovalsRequired}");
         }
 
         request = await WaitForButtonAsync(client, request, stepTimeout, ct);
