@@ -134,7 +134,8 @@ public sealed record DevLayout(string Root)
                 ["measurementPcr"] = 23,
                 ["policyCheckIntervalSeconds"] = 2,
             },
-            ["audit"] = new JsonObject { ["origin"] = "keycustody.dev/" + Environment.MachineName.ToLowerInvariant() },
+            // swtpm has no NV wear: checkpoint often so receipts come back quickly.
+            ["audit"] = new JsonObject { ["origin"] = "keycustody.dev/" + Environment.MachineName.ToLowerInvariant(), ["checkpointIntervalMilliseconds"] = 100 },
             ["button"] = new JsonObject { ["kind"] = "simulated", ["socketPath"] = Path.GetRelativePath(Root, ButtonSocketPath) },
             ["led"] = new JsonObject { ["kind"] = "simulated" },
         };

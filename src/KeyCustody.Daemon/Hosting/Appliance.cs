@@ -141,6 +141,7 @@ public sealed class Appliance : IAsyncDisposable
             Signer = _auditSigner,
             Counter = counter,
             AdditionalMigrations = GovernanceSchema.Migrations,
+            CheckpointInterval = TimeSpan.FromMilliseconds(_options.Audit.CheckpointIntervalMilliseconds),
             TimeProvider = _time,
             Logger = _loggerFactory.CreateLogger<SqliteAuditLog>(),
         }, cancellationToken).ConfigureAwait(false);

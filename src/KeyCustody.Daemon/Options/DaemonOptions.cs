@@ -171,4 +171,10 @@ public sealed class AuditOptions
 {
     /// <summary>The checkpoint origin (C2SP signed-note key name), e.g. "keycustody.example.org/appliance-1".</summary>
     public string Origin { get; init; } = "keycustody/appliance";
+
+    /// <summary>
+    /// Milliseconds between signed checkpoints while entries arrive. Each checkpoint costs a TPM signature and an NV
+    /// counter increment (TPM wear); a signature's receipt waits up to this long for one covering its entry.
+    /// </summary>
+    public int CheckpointIntervalMilliseconds { get; init; } = 1000;
 }

@@ -195,6 +195,11 @@ public static class DaemonOptionsLoader
             Fail("$.audit.origin", "must be a non-empty name without spaces or control characters.");
         }
 
+        if (o.Audit.CheckpointIntervalMilliseconds is < 10 or > 60_000)
+        {
+            Fail("$.audit.checkpointIntervalMilliseconds", $"{o.Audit.CheckpointIntervalMilliseconds} is outside 10-60000.");
+        }
+
         ButtonOptions? button = null;
         if (o.Button is { ValueKind: not JsonValueKind.Null } buttonJson)
         {
