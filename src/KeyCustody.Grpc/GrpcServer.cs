@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -21,13 +22,16 @@ namespace KeyCustody.Grpc;
 public sealed class GrpcServer : IAsyncDisposable
 {
     private static readonly Oid s_clientAuthentication = new("1.3.6.1.5.5.7.3.2");
+    private static readonly TimeSpan s_statusGrace = TimeSpan.FromSeconds(2);
 
     private readonly GrpcServerOptions _options;
     private readonly GrpcServiceRegistry _registry;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopStreams = new();
+    private readonly CancellationTokenSource _stopUnary = new();
     private readonly List<(GrpcEndpoint Endpoint, ListenOptions Listen)> _listeners = [];
     private WebApplication? _app;
+    private GrpcRequestHandler? _handler;
     private int _state;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
@@ -42,6 +46,9 @@ public sealed class GrpcServer : IAsyncDisposable
 
     /// <summary>The endpoints as bound (port 0 resolved). Empty before <see cref="StartAsync"/> completes.</summary>
     public IReadOnlyList<GrpcBoundEndpoint> BoundEndpoints { get; private set; } = [];
+
+    /// <summary>Requests being processed right now (their request delegate has not returned).</summary>
+    internal int ActiveRequests => _handler?.ActiveRequests ?? 0;
 
     /// <summary>
     /// Binds every endpoint and starts serving.
@@ -58,10 +65,18 @@ public sealed class GrpcServer : IAsyncDisposable
         }
 
         Validate(_options);
+        foreach (GrpcEndpoint endpoint in _options.Endpoints)
+        {
+            if (endpoint.UnixSocketPath is { } path)
+            {
+                PrepareUnixSocketPath(path);
+            }
+        }
+
         _registry.Freeze();
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton(_options.LoggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new FrameworkLogFilter(_options.LoggerFactory, _options.FrameworkLogLevel));
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -72,7 +87,6 @@ public sealed class GrpcServer : IAsyncDisposable
             {
                 if (endpoint.UnixSocketPath is { } path)
                 {
-                    DeleteStaleSocket(path);
                     kestrel.ListenUnixSocket(path, listen => ConfigureEndpoint(endpoint, listen));
                 }
                 else
@@ -81,11 +95,12 @@ public sealed class GrpcServer : IAsyncDisposable
                 }
             }
         });
-        builder.WebHost.UseShutdownTimeout(_options.ShutdownTimeout);
+        // Kestrel's own cut-off comes after ours, so calls ended at ShutdownTimeout still get their status out.
+        builder.WebHost.UseShutdownTimeout(_options.ShutdownTimeout + s_statusGrace);
 
         _app = builder.Build();
-        var handler = new GrpcRequestHandler(_registry, _options, _logger, _stopping.Token);
-        _app.Run(handler.HandleAsync);
+        _handler = new GrpcRequestHandler(_registry, _options, _logger, _stopStreams.Token, _stopUnary.Token);
+        _app.Run(_handler.HandleAsync);
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         BoundEndpoints = _listeners
@@ -98,8 +113,9 @@ public sealed class GrpcServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops listening, ends running calls with UNAVAILABLE (streams such as Health/Watch end too) and waits up to
-    /// <see cref="GrpcServerOptions.ShutdownTimeout"/> for them.
+    /// Stops accepting calls. Server-streaming calls (Watch-style streams that would never end on their own) end
+    /// at once with UNAVAILABLE; unary calls may finish for up to <see cref="GrpcServerOptions.ShutdownTimeout"/>,
+    /// then end with UNAVAILABLE too.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
@@ -108,7 +124,8 @@ public sealed class GrpcServer : IAsyncDisposable
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _stopStreams.CancelAsync().ConfigureAwait(false);
+        _stopUnary.CancelAfter(_options.ShutdownTimeout);
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
         GrpcLog.Stopped(_logger);
     }
@@ -123,15 +140,9 @@ public sealed class GrpcServer : IAsyncDisposable
             _app = null;
         }
 
-        foreach (GrpcEndpoint endpoint in _options.Endpoints)
-        {
-            if (endpoint.UnixSocketPath is { } path)
-            {
-                DeleteStaleSocket(path);
-            }
-        }
-
-        _stopping.Dispose();
+        // Kestrel's listening socket unlinks its socket file when it closes.
+        _stopStreams.Dispose();
+        _stopUnary.Dispose();
     }
 
     private void ConfigureEndpoint(GrpcEndpoint endpoint, ListenOptions listen)
@@ -248,12 +259,41 @@ public sealed class GrpcServer : IAsyncDisposable
         }
     }
 
-    private static void DeleteStaleSocket(string path)
+    /// <summary>
+    /// A socket file left by a process that died makes bind fail with "address in use". Replace it only when it
+    /// is a dead socket: a live one means another server, and a regular file is somebody's data.
+    /// </summary>
+    private static void PrepareUnixSocketPath(string path)
     {
-        // A socket file left by a previous run would make bind fail with "address in use".
-        if (File.Exists(path) && (File.GetAttributes(path) & FileAttributes.Directory) == 0)
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(path));
+                throw new InvalidOperationException($"Another process is already serving on the Unix socket {path}.");
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                // Nobody listens: a stale socket, or not a socket at all.
+            }
+        }
+
+        try
+        {
+            // Opening a socket as a file fails (ENXIO); opening a regular file succeeds.
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read);
+        }
+        catch (IOException)
         {
             File.Delete(path);
+            return;
         }
+
+        throw new InvalidOperationException($"{path} exists and is not a socket; refusing to replace it with the gRPC socket.");
     }
 }

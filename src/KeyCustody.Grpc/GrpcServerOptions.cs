@@ -24,6 +24,12 @@ public sealed class GrpcServerOptions
 
     /// <summary>Where the server and Kestrel log. Handler exceptions are logged here, never sent to callers.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+
+    /// <summary>
+    /// Minimum level for Kestrel's and the ASP.NET Core host's own categories ("Microsoft.*"). Default Warning:
+    /// they log every request at Information. The gRPC layer's own category is not affected.
+    /// </summary>
+    public LogLevel FrameworkLogLevel { get; set; } = LogLevel.Warning;
 }
 
 /// <summary>How a TLS endpoint treats client certificates.</summary>

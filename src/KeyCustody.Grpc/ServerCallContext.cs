@@ -35,6 +35,20 @@ public sealed class ServerCallContext
         IsLocal = isLocal;
     }
 
+    /// <summary>
+    /// Creates a context outside a server, for unit tests of handlers (the server builds its own for real calls).
+    /// </summary>
+    public static ServerCallContext Create(
+        string method,
+        Metadata? requestHeaders = null,
+        DateTimeOffset? deadline = null,
+        CancellationToken cancellationToken = default,
+        CallerIdentity? caller = null,
+        string peer = "unix:test",
+        GrpcTransportKind transport = GrpcTransportKind.UnixSocket) =>
+        new(method, requestHeaders ?? new Metadata(), deadline, cancellationToken, caller, peer, transport,
+            transport == GrpcTransportKind.UnixSocket || peer.StartsWith("ipv4:127.", StringComparison.Ordinal) || peer.StartsWith("ipv6:[::1]", StringComparison.Ordinal));
+
     /// <summary>The full method name, e.g. "/keycustody.v1.SigningService/Sign".</summary>
     public string Method { get; }
 

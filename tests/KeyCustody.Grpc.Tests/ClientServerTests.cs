@@ -39,6 +39,24 @@ public sealed class ClientServerTests(TestGrpcServer server) : IClassFixture<Tes
         Assert.Equal(transport switch { "tls" or "mtls" => "Tls", "unix" => "UnixSocket", _ => "Tcp" }, result.Response.Transport);
     }
 
+    [Theory]
+    [InlineData("unix:")]
+    [InlineData("unix://")]
+    [InlineData("")]
+    public async Task Unary_UnixSocketAddressForms_AllConnect(string prefix)
+    {
+        // Arrange
+        using var channel = GrpcChannel.ForAddress(prefix + server.UnixSocketPath);
+
+        // Act
+        EchoResponse response = await channel.UnaryAsync(EchoTestService.EchoMethod, new EchoRequest { Text = "unix" }, EchoResponse.Parser,
+            CallOptions.WithTimeout(s_generous));
+
+        // Assert
+        Assert.Equal("UnixSocket", response.Transport);
+        Assert.Equal("unix:" + server.UnixSocketPath, response.Peer);
+    }
+
     [Fact]
     public async Task Unary_MutualTls_ExposesCallerIdentity()
     {

@@ -31,6 +31,18 @@ public sealed class PythonInteropTests(TestGrpcServer server, PythonPeer python)
         Assert.Equal(tls ? "Tls" : "Tcp", result.GetProperty("transport").GetString());
     }
 
+    [Fact]
+    public async Task Unary_OverUnixSocket_PythonGetsResponse()
+    {
+        // Arrange / Act
+        JsonElement result = await python.RunClientAsync("unix:" + server.UnixSocketPath, "unary");
+
+        // Assert
+        Assert.True(result.GetProperty("ok").GetBoolean(), result.ToString());
+        Assert.Equal("from python", result.GetProperty("text").GetString());
+        Assert.Equal("UnixSocket", result.GetProperty("transport").GetString());
+    }
+
     [Theory]
     [MemberData(nameof(Tls))]
     public async Task Unary_ErrorWithNonAsciiMessage_PythonSeesDecodedText(bool tls)

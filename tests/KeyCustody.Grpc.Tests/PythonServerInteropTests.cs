@@ -162,6 +162,51 @@ public sealed class PythonServerInteropTests(PythonGrpcServer python) : IClassFi
     }
 
     [Fact]
+    public async Task GzipResponses_ClientDecompresses()
+    {
+        // Arrange
+        using GrpcChannel channel = CreateChannel(tls: false);
+        var indexes = new List<int>();
+        using var raw = new RawGrpcClient($"http://127.0.0.1:{python.PlainPort}");
+        RawGrpcResponse probe = await raw.SendAsync(EchoTestService.EchoMethod,
+            KeyCustody.Grpc.Internal.GrpcFraming.Frame(Google.Protobuf.MessageExtensions.ToByteArray(new EchoRequest { CompressResponse = true, ResponsePadding = 10_000 })),
+            headers: [("grpc-accept-encoding", "identity,gzip")]);
+
+        // Act
+        EchoResponse unary = await channel.UnaryAsync(EchoTestService.EchoMethod,
+            new EchoRequest { Text = "zip me", CompressResponse = true, ResponsePadding = 10_000 }, EchoResponse.Parser, CallOptions.WithTimeout(s_generous));
+        ServerStreamingCall<EchoResponse> call = channel.ServerStreamingAsync(EchoTestService.EchoStreamMethod,
+            new EchoRequest { Count = 5, CompressResponse = true, ResponsePadding = 5_000 }, EchoResponse.Parser, CallOptions.WithTimeout(s_generous));
+        await foreach (EchoResponse response in call)
+        {
+            indexes.Add(response.Index);
+        }
+
+        // Assert
+        Assert.Equal("zip me", unary.Text);
+        Assert.Equal(10_000, unary.Padding.Length);
+        Assert.Equal([0, 1, 2, 3, 4], indexes);
+        // The same request seen raw: the server really compressed (flag 1, far fewer bytes than the padding).
+        Assert.Equal("gzip", probe.Headers.GetValues("grpc-encoding").Single());
+        Assert.Equal(1, probe.Body[0]);
+        Assert.True(probe.Body.Length < 2_000, $"{probe.Body.Length} bytes");
+    }
+
+    [Fact]
+    public async Task GzipResponse_OverClientLimitAfterDecompression_ResourceExhausted()
+    {
+        // Arrange
+        using GrpcChannel channel = GrpcChannel.ForAddress($"http://127.0.0.1:{python.PlainPort}", new GrpcChannelOptions { MaxReceiveMessageSize = 4096 });
+
+        // Act: 100 kB of zeros compress far below the limit, and must still be refused once inflated.
+        var error = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoTestService.EchoMethod,
+            new EchoRequest { CompressResponse = true, ResponsePadding = 100_000 }, EchoResponse.Parser, CallOptions.WithTimeout(s_generous)));
+
+        // Assert
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+    }
+
+    [Fact]
     public async Task Unary_ResponseOverClientLimit_ResourceExhausted()
     {
         // Arrange

@@ -314,6 +314,33 @@ public sealed class RawWireTests(TestGrpcServer server) : IClassFixture<TestGrpc
     }
 
     [Fact]
+    public async Task Post_BodyNeverEnds_DeadlineExceededWhileReadingThenStillServes()
+    {
+        // Arrange
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
+        using var testEnd = new CancellationTokenSource(s_generous);
+        using var request = new HttpRequestMessage(HttpMethod.Post, server.H2cAddress + EchoTestService.EchoMethod)
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new OpenEndedContent(EchoBody()[..3]),
+        };
+        request.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
+        request.Headers.TryAddWithoutValidation("grpc-timeout", "300m");
+
+        // Act
+        using HttpResponseMessage response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, testEnd.Token);
+        await response.Content.ReadAsByteArrayAsync(testEnd.Token);
+        string? status = response.Headers.NonValidated.TryGetValues("grpc-status", out var inHeaders) ? inHeaders.First()
+            : response.TrailingHeaders.NonValidated.TryGetValues("grpc-status", out var inTrailers) ? inTrailers.First() : null;
+
+        // Assert
+        Assert.Equal("4", status);
+        using var raw = new RawGrpcClient(server.H2cAddress);
+        await AssertStillServesAsync(raw);
+    }
+
+    [Fact]
     public async Task Http11_PlainTcp_Gets426ThenStillServes()
     {
         // Arrange
@@ -377,6 +404,33 @@ public sealed class RawWireTests(TestGrpcServer server) : IClassFixture<TestGrpc
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         using var raw = new RawGrpcClient(server.H2cAddress);
         await AssertStillServesAsync(raw);
+    }
+
+    /// <summary>Sends a prefix of a message and never ends the request body (until HttpClient gives up the upload).</summary>
+    private sealed class OpenEndedContent(byte[] prefix) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(prefix, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // HttpClient stops the upload once the server has answered.
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     private static async Task<string> ReadToEndAsync(Stream stream)

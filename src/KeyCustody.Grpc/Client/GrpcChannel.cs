@@ -41,7 +41,7 @@ public sealed class GrpcChannel : IDisposable
 
     /// <summary>
     /// Creates a channel. <paramref name="address"/> is "http://host:port" (plaintext h2c), "https://host:port"
-    /// (TLS) or "unix:PATH" / "unix:///PATH" (plaintext over a Unix socket).
+    /// (TLS), or a Unix socket as "unix:PATH", "unix:///PATH" or an absolute path "/PATH" (plaintext).
     /// </summary>
     /// <exception cref="ArgumentException">The address has none of those forms.</exception>
     public static GrpcChannel ForAddress(string address, GrpcChannelOptions? options = null)
@@ -58,9 +58,10 @@ public sealed class GrpcChannel : IDisposable
             ConnectTimeout = options.ConnectTimeout,
         };
 
-        if (address.StartsWith("unix:", StringComparison.Ordinal))
+        if (address.StartsWith('/') || address.StartsWith("unix:", StringComparison.Ordinal))
         {
-            string path = address.StartsWith("unix://", StringComparison.Ordinal) ? address["unix://".Length..] : address["unix:".Length..];
+            string path = address.StartsWith("unix://", StringComparison.Ordinal) ? address["unix://".Length..]
+                : address.StartsWith("unix:", StringComparison.Ordinal) ? address["unix:".Length..] : address;
             if (path.Length == 0)
             {
                 throw new ArgumentException($"'{address}' names no socket path.", nameof(address));

@@ -23,6 +23,7 @@ internal sealed class GrpcClientCall : IAsyncDisposable
     private readonly CancellationToken _callerToken;
     private readonly CancellationToken _extraToken;
     private readonly GrpcChannelOptions _options;
+    private HttpRequestMessage? _request;
     private HttpResponseMessage? _response;
     private PipeReader? _reader;
     private string? _encoding;
@@ -82,12 +83,14 @@ internal sealed class GrpcClientCall : IAsyncDisposable
         var call = new GrpcClientCall(channelOptions, cts, deadlineCts, options.CancellationToken, extraToken);
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseAddress, method))
+            // The request lives as long as the call: HTTP/2 may still be sending its body after the headers arrived.
+            var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseAddress, method))
             {
                 Version = HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
                 Content = new ByteArrayContent(body),
             };
+            call._request = message;
             message.Content.Headers.ContentType = new MediaTypeHeaderValue(GrpcProtocol.ContentType);
             message.Headers.TryAddWithoutValidation("te", "trailers");
             message.Headers.TryAddWithoutValidation("user-agent", UserAgent);
@@ -171,6 +174,7 @@ internal sealed class GrpcClientCall : IAsyncDisposable
 
         // Disposing an unfinished response resets the stream (RST_STREAM CANCEL), which is how gRPC cancels.
         _response?.Dispose();
+        _request?.Dispose();
         _deadlineCts?.Dispose();
         _cts.Dispose();
     }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
@@ -12,11 +13,69 @@ namespace KeyCustody.Grpc.Internal;
 /// The request delegate: checks the HTTP-level requirements of gRPC (HTTP/2, POST, content-type), finds the method,
 /// reads grpc-timeout, grpc-encoding and metadata, then hands over to a <see cref="GrpcServerCall"/>.
 /// </summary>
-internal sealed class GrpcRequestHandler(GrpcServiceRegistry registry, GrpcServerOptions options, ILogger logger, CancellationToken serverStopping)
+internal sealed class GrpcRequestHandler(
+    GrpcServiceRegistry registry, GrpcServerOptions options, ILogger logger, CancellationToken stopStreams, CancellationToken stopUnary)
 {
     private const int MaxEchoedPathLength = 200;
+    private const int MaxDrainBytes = 64 * 1024;
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(1);
+    private int _activeRequests;
+
+    /// <summary>Requests whose delegate has not returned yet (diagnostics and tests).</summary>
+    public int ActiveRequests => Volatile.Read(ref _activeRequests);
 
     public async Task HandleAsync(HttpContext http)
+    {
+        Interlocked.Increment(ref _activeRequests);
+        try
+        {
+            await HandleCoreAsync(http).ConfigureAwait(false);
+            await DrainRemainingBodyAsync(http).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeRequests);
+        }
+    }
+
+    /// <summary>
+    /// After the response is complete, reads what is left of a small request body. Kestrel keeps a stream that the
+    /// application finished before the client's END_STREAM as "not yet cleaned up", and once 100 of those pile up
+    /// on a connection it refuses new streams with ENHANCE_YOUR_CALM (its HTTP/2 rapid-reset defence). Early
+    /// answers (415, UNIMPLEMENTED, RESOURCE_EXHAUSTED…) would otherwise feed that pile. Bounded in bytes and
+    /// time, so a client that keeps its stream open cannot hold the request here.
+    /// </summary>
+    private static async Task DrainRemainingBodyAsync(HttpContext http)
+    {
+        if (!HttpProtocol.IsHttp2(http.Request.Protocol) || http.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await http.Response.CompleteAsync().ConfigureAwait(false);
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+            cts.CancelAfter(s_drainTimeout);
+            long drained = 0;
+            while (true)
+            {
+                ReadResult result = await http.Request.BodyReader.ReadAsync(cts.Token).ConfigureAwait(false);
+                drained += result.Buffer.Length;
+                http.Request.BodyReader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || drained > MaxDrainBytes)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or BadHttpRequestException)
+        {
+            // The client reset the stream or took too long: Kestrel resets it, nothing else to do.
+        }
+    }
+
+    private async Task HandleCoreAsync(HttpContext http)
     {
         HttpRequest request = http.Request;
         HttpResponse response = http.Response;
@@ -88,7 +147,7 @@ internal sealed class GrpcRequestHandler(GrpcServiceRegistry registry, GrpcServe
                 ? new CallerIdentity(certificate)
                 : null;
         var call = new GrpcServerCall(http, options, logger, path, ReadMetadata(request.Headers), timeout, caller, peer, transport, isLocal);
-        await call.RunAsync(method, encoding, serverStopping).ConfigureAwait(false);
+        await call.RunAsync(method, encoding, method.IsServerStreaming ? stopStreams : stopUnary).ConfigureAwait(false);
     }
 
     /// <summary>Answers with status in the headers and no body (the spec's Trailers-Only response).</summary>

@@ -44,6 +44,9 @@ public sealed class TestGrpcServer : IAsyncLifetime
 
     public string UnixSocketPath => _dir.File("grpc.sock");
 
+    /// <summary>Requests the server is still processing.</summary>
+    public int ActiveRequests => _server?.ActiveRequests ?? 0;
+
     public async Task InitializeAsync()
     {
         var registry = new GrpcServiceRegistry();
@@ -54,6 +57,8 @@ public sealed class TestGrpcServer : IAsyncLifetime
             MaxReceiveMessageSize = MaxMessageSize,
             MaxSendMessageSize = MaxMessageSize,
             LoggerFactory = LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug)),
+            // Everything, so the log-hygiene test also covers what Kestrel would write.
+            FrameworkLogLevel = LogLevel.Debug,
         };
         options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0)));
         options.Endpoints.Add(GrpcEndpoint.Tcp(new IPEndPoint(IPAddress.Loopback, 0), new GrpcTlsOptions(Pki.Server)

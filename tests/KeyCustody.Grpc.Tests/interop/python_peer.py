@@ -172,6 +172,8 @@ def run_server(args):
         )
 
     def behave(request, context):
+        if request.compress_response:
+            context.set_compression(grpc.Compression.Gzip)
         if request.trailer_value:
             context.set_trailing_metadata((
                 ("x-echo-trailer", request.trailer_value),
@@ -192,6 +194,8 @@ def run_server(args):
             return answer(request, context, 0)
 
         def EchoStream(self, request, context):
+            if request.compress_response:
+                context.set_compression(grpc.Compression.Gzip)
             for i in range(request.count):
                 yield answer(request, context, i)
             behave(request, context)
