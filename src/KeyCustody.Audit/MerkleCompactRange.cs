@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Numerics;
+using System.Security.Cryptography;
 
 namespace KeyCustody.Audit;
 
@@ -18,6 +19,7 @@ public delegate void MerkleNodeSink(int level, long index, ReadOnlySpan<byte> ha
 public sealed class MerkleCompactRange
 {
     private readonly byte[][] _border = new byte[64][];
+    private IncrementalHash? _hasher;
 
     /// <summary>The number of leaves appended so far.</summary>
     public long Size { get; private set; }
@@ -71,7 +73,7 @@ public sealed class MerkleCompactRange
         int level = 0;
         while ((Size & (1L << level)) != 0)
         {
-            MerkleHash.HashChildren(_border[level], current, current);
+            MerkleHash.HashChildren(_border[level], current, current, _hasher ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256));
             level++;
             sink?.Invoke(level, index >> level, current);
         }

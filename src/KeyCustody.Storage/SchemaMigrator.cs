@@ -16,6 +16,8 @@ public sealed record SchemaMigration(string Component, int Version, string Descr
 /// Brings a database's schema up to date. Each component (the audit log, governance, …) owns a numbered list of
 /// migrations; <c>schema_migrations</c> records which ran. Steps run in order, each in its own IMMEDIATE transaction,
 /// so a crash leaves the schema at a whole step. A database newer than this build is refused, never downgraded.
+/// Each step's SQL runs through <see cref="SqliteDatabase.ExecuteScript"/>, so a failing statement anywhere in it
+/// fails the step.
 /// </summary>
 public static class SchemaMigrator
 {
@@ -25,7 +27,7 @@ public static class SchemaMigrator
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(migrations);
-        SqliteDatabase.Execute(connection,
+        SqliteDatabase.ExecuteScript(connection,
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 component   TEXT    NOT NULL,
@@ -57,7 +59,7 @@ public static class SchemaMigrator
             foreach (SchemaMigration step in steps.Skip((int)applied))
             {
                 using SqliteTransaction transaction = connection.BeginTransaction(deferred: false);
-                SqliteDatabase.Execute(connection, step.Sql, transaction);
+                SqliteDatabase.ExecuteScript(connection, step.Sql);
                 using (SqliteCommand record = connection.CreateCommand())
                 {
                     record.Transaction = transaction;

@@ -153,8 +153,8 @@ public sealed partial class SqliteAuditLog
     }
 
     /// <summary>
-    /// Rehashes every entry in order, compares every complete subtree the tree produces with the stored node (one ordered
-    /// cursor per level), checks each checkpoint's root at its size and that no stray node rows exist.
+    /// Rehashes every entry in order, recomputes every complete subtree its append produced and compares them with the
+    /// hashes stored in its row (exact length and bytes), and checks each checkpoint's root at its size.
     /// </summary>
     private static MerkleCompactRange VerifyFull(SqliteConnection connection, List<StoredCheckpoint> checkpoints, long size)
     {
@@ -172,83 +172,56 @@ public sealed partial class SqliteAuditLog
             previous = treeSize;
         }
 
-        var levels = new Dictionary<int, (SqliteCommand Command, SqliteDataReader Reader)>();
-        try
+        var range = new MerkleCompactRange();
+        byte[] expected = new byte[64 * MerkleHash.Size];
+        int expectedLength = 0;
+        void Collect(int level, long index, ReadOnlySpan<byte> hash)
         {
-            var range = new MerkleCompactRange();
-            void CompareNode(int level, long index, ReadOnlySpan<byte> hash)
-            {
-                if (!levels.TryGetValue(level, out var cursor))
-                {
-                    SqliteCommand command = connection.CreateCommand();
-                    command.CommandText = "SELECT idx, hash FROM audit_nodes WHERE level = $level ORDER BY idx;";
-                    command.Parameters.AddWithValue("$level", level);
-                    cursor = (command, command.ExecuteReader());
-                    levels[level] = cursor;
-                }
+            hash.CopyTo(expected.AsSpan(expectedLength));
+            expectedLength += MerkleHash.Size;
+        }
 
-                if (!cursor.Reader.Read() || cursor.Reader.GetInt64(0) != index || !((byte[])cursor.Reader.GetValue(1)).AsSpan().SequenceEqual(hash))
-                {
-                    throw new CustodyException(CustodyStatus.AuditCorrupt,
-                        $"The stored tree node at level {level}, index {index} does not match the entries it covers.");
-                }
+        using SqliteCommand entries = connection.CreateCommand();
+        entries.CommandText = "SELECT idx, entry, hashes FROM audit_entries ORDER BY idx;";
+        using SqliteDataReader reader = entries.ExecuteReader();
+        Span<byte> leaf = stackalloc byte[MerkleHash.Size];
+        while (reader.Read())
+        {
+            long index = reader.GetInt64(0);
+            if (index != range.Size)
+            {
+                throw new CustodyException(CustodyStatus.AuditCorrupt, $"Audit entry {range.Size} is missing.");
             }
 
-            using (SqliteCommand entries = connection.CreateCommand())
+            MerkleHash.HashLeaf((byte[])reader.GetValue(1), leaf);
+            expectedLength = 0;
+            range.Append(leaf, Collect);
+            if (!((byte[])reader.GetValue(2)).AsSpan().SequenceEqual(expected.AsSpan(0, expectedLength)))
             {
-                entries.CommandText = "SELECT idx, entry FROM audit_entries ORDER BY idx;";
-                using SqliteDataReader reader = entries.ExecuteReader();
-                Span<byte> leaf = stackalloc byte[MerkleHash.Size];
-                while (reader.Read())
-                {
-                    if (reader.GetInt64(0) != range.Size)
-                    {
-                        throw new CustodyException(CustodyStatus.AuditCorrupt, $"Audit entry {range.Size} is missing.");
-                    }
+                throw new CustodyException(CustodyStatus.AuditCorrupt,
+                    $"The tree hashes stored with audit entry {index} do not match the entries they cover: the entry or its hashes were altered.");
+            }
 
-                    MerkleHash.HashLeaf((byte[])reader.GetValue(1), leaf);
-                    range.Append(leaf, CompareNode);
-                    if (bySize.TryGetValue(range.Size, out List<StoredCheckpoint>? due))
+            if (bySize.TryGetValue(range.Size, out List<StoredCheckpoint>? due))
+            {
+                byte[] root = range.Root();
+                foreach (StoredCheckpoint checkpoint in due)
+                {
+                    if (!root.AsSpan().SequenceEqual(checkpoint.Signed.Checkpoint.RootHash))
                     {
-                        byte[] root = range.Root();
-                        foreach (StoredCheckpoint checkpoint in due)
-                        {
-                            if (!root.AsSpan().SequenceEqual(checkpoint.Signed.Checkpoint.RootHash))
-                            {
-                                throw new CustodyException(CustodyStatus.AuditCorrupt,
-                                    $"Stored checkpoint {checkpoint.Seq} signs a root the stored entries do not hash to: the entries were altered.");
-                            }
-                        }
+                        throw new CustodyException(CustodyStatus.AuditCorrupt,
+                            $"Stored checkpoint {checkpoint.Seq} signs a root the stored entries do not hash to: the entries were altered.");
                     }
                 }
             }
-
-            if (range.Size != size)
-            {
-                throw new CustodyException(CustodyStatus.AuditCorrupt, $"The audit log holds {range.Size} entries, expected {size}.");
-            }
-
-            long expectedNodes = 0;
-            for (int level = 0; level < 63 && (size >> level) > 0; level++)
-            {
-                expectedNodes += size >> level;
-            }
-
-            if (Scalar(connection, "SELECT COUNT(*) FROM audit_nodes;") != expectedNodes)
-            {
-                throw new CustodyException(CustodyStatus.AuditCorrupt, $"The audit log's node table holds rows that no entry produced (expected {expectedNodes}).");
-            }
-
-            return range;
         }
-        finally
+
+        if (range.Size != size)
         {
-            foreach ((SqliteCommand command, SqliteDataReader reader) in levels.Values)
-            {
-                reader.Dispose();
-                command.Dispose();
-            }
+            throw new CustodyException(CustodyStatus.AuditCorrupt, $"The audit log holds {range.Size} entries, expected {size}.");
         }
+
+        return range;
     }
 
     /// <summary>Checks the latest checkpoint's root against the stored nodes and rebuilds the tree border from them.</summary>
@@ -276,7 +249,10 @@ public sealed partial class SqliteAuditLog
 
     private sealed record StoredCheckpoint(long Seq, SignedCheckpoint Signed);
 
-    /// <summary>Reads complete subtree hashes from <c>audit_nodes</c> for proof generation.</summary>
+    /// <summary>
+    /// Reads complete subtree hashes for proof generation: node (level, index) is stored with the entry whose append
+    /// completed it, row ((index + 1) · 2^level) − 1, at offset 32 · level (see <see cref="AuditSchema"/>).
+    /// </summary>
     private sealed class SqliteNodeSource : IMerkleNodeSource, IDisposable
     {
         private readonly SqliteCommand _query;
@@ -284,17 +260,19 @@ public sealed partial class SqliteAuditLog
         public SqliteNodeSource(SqliteConnection connection)
         {
             _query = connection.CreateCommand();
-            _query.CommandText = "SELECT hash FROM audit_nodes WHERE level = $level AND idx = $idx;";
-            _query.Parameters.Add("$level", SqliteType.Integer);
+            _query.CommandText = "SELECT hashes FROM audit_entries WHERE idx = $idx;";
             _query.Parameters.Add("$idx", SqliteType.Integer);
         }
 
         public byte[] ReadNode(int level, long index)
         {
-            _query.Parameters[0].Value = level;
-            _query.Parameters[1].Value = index;
-            return _query.ExecuteScalar() as byte[]
-                ?? throw new CustodyException(CustodyStatus.AuditCorrupt, $"The audit log's tree node at level {level}, index {index} is missing.");
+            _query.Parameters[0].Value = ((index + 1) << level) - 1;
+            if (_query.ExecuteScalar() is not byte[] hashes || hashes.Length < (level + 1) * MerkleHash.Size)
+            {
+                throw new CustodyException(CustodyStatus.AuditCorrupt, $"The audit log's tree node at level {level}, index {index} is missing.");
+            }
+
+            return hashes.AsSpan(level * MerkleHash.Size, MerkleHash.Size).ToArray();
         }
 
         public void Dispose() => _query.Dispose();

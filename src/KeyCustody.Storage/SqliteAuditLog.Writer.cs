@@ -167,9 +167,8 @@ public sealed partial class SqliteAuditLog
                     }
 
                     long index = staged.Size;
-                    statements.InsertEntry(index, append.Entry);
                     MerkleHash.HashLeaf(append.Entry, leaf);
-                    staged.Append(leaf, statements.InsertNode);
+                    statements.InsertEntry(index, append.Entry, staged, leaf);
                     appended.Add((append, index));
                 }
                 else if (operation is CheckpointOperation checkpoint)
@@ -321,21 +320,17 @@ public sealed partial class SqliteAuditLog
     private sealed class WriterStatements : IDisposable
     {
         private readonly SqliteCommand _insertEntry;
-        private readonly SqliteCommand _insertNode;
         private readonly SqliteCommand _insertCheckpoint;
+        private readonly byte[] _hashes = new byte[64 * MerkleHash.Size];
+        private int _hashesLength;
 
         public WriterStatements(SqliteConnection connection)
         {
             _insertEntry = connection.CreateCommand();
-            _insertEntry.CommandText = "INSERT INTO audit_entries (idx, entry) VALUES ($idx, $entry);";
+            _insertEntry.CommandText = "INSERT INTO audit_entries (idx, entry, hashes) VALUES ($idx, $entry, $hashes);";
             _insertEntry.Parameters.Add("$idx", SqliteType.Integer);
             _insertEntry.Parameters.Add("$entry", SqliteType.Blob);
-
-            _insertNode = connection.CreateCommand();
-            _insertNode.CommandText = "INSERT INTO audit_nodes (level, idx, hash) VALUES ($level, $idx, $hash);";
-            _insertNode.Parameters.Add("$level", SqliteType.Integer);
-            _insertNode.Parameters.Add("$idx", SqliteType.Integer);
-            _insertNode.Parameters.Add("$hash", SqliteType.Blob);
+            _insertEntry.Parameters.Add("$hashes", SqliteType.Blob);
 
             _insertCheckpoint = connection.CreateCommand();
             _insertCheckpoint.CommandText = "INSERT INTO audit_checkpoints (seq, tree_size, root, note, created_at) VALUES ($seq, $size, $root, $note, $at);";
@@ -349,23 +344,24 @@ public sealed partial class SqliteAuditLog
         public void Bind(SqliteTransaction transaction)
         {
             _insertEntry.Transaction = transaction;
-            _insertNode.Transaction = transaction;
             _insertCheckpoint.Transaction = transaction;
         }
 
-        public void InsertEntry(long index, byte[] entry)
+        /// <summary>Appends the leaf to <paramref name="tree"/> and stores the entry with every subtree hash it completed.</summary>
+        public void InsertEntry(long index, byte[] entry, MerkleCompactRange tree, ReadOnlySpan<byte> leaf)
         {
+            _hashesLength = 0;
+            tree.Append(leaf, CollectNode);
             _insertEntry.Parameters[0].Value = index;
             _insertEntry.Parameters[1].Value = entry;
+            _insertEntry.Parameters[2].Value = _hashes.AsSpan(0, _hashesLength).ToArray();
             _insertEntry.ExecuteNonQuery();
         }
 
-        public void InsertNode(int level, long index, ReadOnlySpan<byte> hash)
+        private void CollectNode(int level, long index, ReadOnlySpan<byte> hash)
         {
-            _insertNode.Parameters[0].Value = level;
-            _insertNode.Parameters[1].Value = index;
-            _insertNode.Parameters[2].Value = hash.ToArray();
-            _insertNode.ExecuteNonQuery();
+            hash.CopyTo(_hashes.AsSpan(_hashesLength));
+            _hashesLength += MerkleHash.Size;
         }
 
         public void InsertCheckpoint(long seq, SignedCheckpoint checkpoint, DateTimeOffset at)
@@ -381,7 +377,6 @@ public sealed partial class SqliteAuditLog
         public void Dispose()
         {
             _insertEntry.Dispose();
-            _insertNode.Dispose();
             _insertCheckpoint.Dispose();
         }
     }

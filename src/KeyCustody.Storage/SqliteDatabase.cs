@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace KeyCustody.Storage;
 
@@ -31,7 +32,7 @@ public static class SqliteDatabase
                 throw new InvalidOperationException($"SQLite refused WAL mode for '{path}' (journal_mode is '{mode}').");
             }
 
-            Execute(connection, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864;");
+            ExecuteScript(connection, "PRAGMA synchronous=FULL; PRAGMA journal_size_limit=67108864;");
             if (maxPageCount is { } pages)
             {
                 Execute(connection, $"PRAGMA max_page_count={pages};");
@@ -65,7 +66,24 @@ public static class SqliteDatabase
         }
     }
 
-    /// <summary>Runs a statement that returns nothing.</summary>
+    /// <summary>
+    /// Runs a script of one or more statements with SQLite's own <c>sqlite3_exec</c>, which stops at and reports the
+    /// first failing statement. Use it for migrations: a multi-statement <see cref="SqliteCommand"/> was seen to skip
+    /// the statements after an <c>ALTER TABLE … ADD COLUMN</c> on a STRICT table without any error.
+    /// </summary>
+    /// <exception cref="SqliteException">The first statement that failed, with SQLite's message and codes.</exception>
+    public static void ExecuteScript(SqliteConnection connection, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(sql);
+        int rc = raw.sqlite3_exec(connection.Handle, sql, out string? message);
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new SqliteException($"SQLite Error {rc}: '{message}'.", rc, raw.sqlite3_extended_errcode(connection.Handle));
+        }
+    }
+
+    /// <summary>Runs a single statement that returns nothing.</summary>
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         ArgumentNullException.ThrowIfNull(connection);

@@ -57,13 +57,18 @@ internal sealed class AuditLogFixture : IAsyncDisposable
 
     public AuditVerifier Verifier(SqliteAuditLog log) => new(log.PublicKey, Origin);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Closes every log this fixture opened (before a mount under the temp directory is removed).</summary>
+    public async ValueTask CloseLogsAsync()
     {
         foreach (SqliteAuditLog log in _opened)
         {
             await log.DisposeAsync();
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await CloseLogsAsync();
         Signer.Dispose();
         Temp.Dispose();
     }

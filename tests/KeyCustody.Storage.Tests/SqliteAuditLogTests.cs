@@ -369,10 +369,11 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
 
     [Theory]
     [InlineData("UPDATE audit_entries SET entry = CAST(replace(CAST(entry AS TEXT), '\"n\":3', '\"n\":4') AS BLOB) WHERE idx = 3;", "an entry's bytes")]
-    [InlineData("UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 2;", "a stored tree node")]
+    [InlineData("UPDATE audit_entries SET hashes = unhex(hex(substr(hashes, 1, 32)) || hex(zeroblob(32))) WHERE idx = 5;", "a stored tree node")]
     [InlineData("DELETE FROM audit_entries WHERE idx = 7;", "a deleted entry")]
     [InlineData("UPDATE audit_checkpoints SET note = replace(note, 'storage', 'st0rage') WHERE seq = 1;", "a checkpoint note")]
-    [InlineData("INSERT INTO audit_nodes (level, idx, hash) VALUES (5, 9, zeroblob(32));", "a stray node row")]
+    [InlineData("UPDATE audit_entries SET hashes = unhex(hex(hashes) || hex(zeroblob(32))) WHERE idx = 4;", "a stray extra node hash")]
+    [InlineData("UPDATE audit_entries SET hashes = substr(hashes, 1, 32) WHERE idx = 7;", "a missing node hash")]
     public async Task Open_TamperedDatabase_ThrowsAuditCorrupt(string tamper, string what)
     {
         // Arrange
@@ -482,7 +483,8 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
         await quick.DisposeAsync();
         using (SqliteConnection connection = SqliteDatabase.OpenWriteConnection(_fixture.DatabasePath))
         {
-            SqliteDatabase.Execute(connection, "UPDATE audit_nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 0;");
+            // Node (level 2, index 0) is stored third in row 3.
+            SqliteDatabase.Execute(connection, "UPDATE audit_entries SET hashes = unhex(hex(substr(hashes, 1, 64)) || hex(zeroblob(32))) WHERE idx = 3;");
         }
 
         // Act
