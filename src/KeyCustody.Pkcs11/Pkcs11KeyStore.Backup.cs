@@ -27,7 +27,9 @@ public sealed partial class Pkcs11KeyStore
         ArgumentNullException.ThrowIfNull(soPin);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-        // Take every permit of the pool: no operation may hold a user session while the SO is logged in.
+        // Take every permit of the pool: no operation may hold a user session while the SO is logged in. The key
+        // change lock first, so two callers cannot each hold part of the permits and wait for the rest forever.
+        await _keyChangeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         int held = 0;
         try
         {
@@ -124,6 +126,8 @@ public sealed partial class Pkcs11KeyStore
             {
                 _gate.Release(held);
             }
+
+            _keyChangeLock.Release();
         }
     }
 
