@@ -148,6 +148,8 @@ public sealed partial class FapiContext : IDisposable
         lock (s_initializeLock)
         {
             WarnIfNativeLogTooVerbose();
+            // glibc grows environ only the first time a name is added; later calls swap one pointer, so after the
+            // first context this does not disturb getenv(3) in other threads (SoftHSM, OpenSSL).
             if (Interop.Libc.setenv("TSS2_FAPICONF", Configuration.ConfigurationFile, 1) != 0)
             {
                 throw new InvalidOperationException(

@@ -136,6 +136,9 @@ public static class Tss2ReturnCode
 
     private static readonly bool s_rcLibraryAvailable = NativeLibrary.TryLoad("libtss2-rc.so.0", out _);
 
+    // Tss2_RC_Decode formats into one static buffer; the lock keeps two threads from interleaving in it.
+    private static readonly Lock s_decodeLock = new();
+
     /// <summary>The layer the code comes from.</summary>
     public static Tss2Layer Layer(uint rc) => (Tss2Layer)((rc >> 16) & 0xFF);
 
@@ -287,7 +290,10 @@ public static class Tss2ReturnCode
 
     private static unsafe string? DecodeNative(uint rc)
     {
-        byte* text = Interop.Tss2Rc.Tss2_RC_Decode(rc);
-        return text == null ? null : Marshal.PtrToStringUTF8((nint)text);
+        lock (s_decodeLock)
+        {
+            byte* text = Interop.Tss2Rc.Tss2_RC_Decode(rc);
+            return text == null ? null : Marshal.PtrToStringUTF8((nint)text);
+        }
     }
 }

@@ -24,6 +24,6 @@ internal static partial class NativeTssLog
         AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(Path);
     }
 
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc.so.6", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int setenv(string name, string value, int overwrite);
 }

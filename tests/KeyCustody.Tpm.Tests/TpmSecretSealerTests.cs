@@ -74,6 +74,7 @@ public sealed class TpmSecretSealerTests(TpmFixture tpm) : IClassFixture<TpmFixt
         await tpm.Device.Pcrs.ExtendAsync(7, SHA256.HashData("secure boot disabled"u8), "test");
         FapiContext fapi = tpm.Device.Fapi;
         var failures = new List<Tss2Exception>();
+        int flushesBefore = tpm.Logs.Lines.Count(l => l.EventId.Id == 4);
 
         // Act
         for (int i = 0; i < 5; i++)
@@ -87,6 +88,7 @@ public sealed class TpmSecretSealerTests(TpmFixture tpm) : IClassFixture<TpmFixt
         // Assert
         Assert.All(failures, f => Assert.True(Tss2StatusMapper.IsPolicyCheckFailure(f.ReturnCode), f.Message));
         Assert.Equal(s_pin, unsealed);
+        Assert.True(tpm.Logs.Lines.Count(l => l.EventId.Id == 4) > flushesBefore, "no leaked handle was flushed");
     }
 
     [Fact]

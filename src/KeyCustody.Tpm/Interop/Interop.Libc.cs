@@ -11,12 +11,10 @@ internal static unsafe partial class Interop
     /// </summary>
     internal static partial class Libc
     {
-        private const string Library = "libc";
+        // The glibc soname: "libc" alone would make the loader look for libc.so, which is a linker script (libc6-dev) or absent.
+        private const string Library = "libc.so.6";
 
         [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int setenv(string name, string value, int overwrite);
-
-        [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial nint getenv(string name);
     }
 }

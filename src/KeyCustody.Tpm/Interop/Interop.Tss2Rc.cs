@@ -13,7 +13,7 @@ internal static unsafe partial class Interop
     {
         private const string Library = "libtss2-rc.so.0";
 
-        /// <summary>Returns a pointer to a static, per-thread buffer: copy it before the next call.</summary>
+        /// <summary>Returns a pointer into a static buffer: copy it before the next call.</summary>
         [LibraryImport(Library)]
         internal static partial byte* Tss2_RC_Decode(uint rc);
     }
