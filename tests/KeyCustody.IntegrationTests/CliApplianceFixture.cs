@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using KeyCustody.Cli;
 using KeyCustody.Cli.Connection;
-using KeyCustody.Cli.Dev;
+using KeyCustody.IntegrationTests.Infrastructure;
 using KeyCustody.Protocol.V1;
 using KeyCustody.Testing;
 using Xunit;
@@ -11,51 +11,41 @@ using Xunit;
 namespace KeyCustody.IntegrationTests;
 
 /// <summary>
-/// A dev appliance (<c>keycustodyd dev --state DIR</c>, real SoftHSM2 and swtpm) of its own for one CLI test class,
-/// and a runner for the built CLI (<c>dotnet keycustody.dll …</c>) pointed at it through <c>KEYCUSTODY_STATE</c>.
+/// The daemon engineer's dev appliance fixture (<c>keycustodyd dev</c> as a separate process with real SoftHSM2 and
+/// swtpm, one per test class) plus a runner for the built CLI (<c>dotnet keycustody.dll …</c>) pointed at it through
+/// <c>KEYCUSTODY_STATE</c>.
 /// </summary>
-public sealed class CliApplianceFixture : IAsyncLifetime
+public sealed class CliApplianceFixture : DevApplianceFixture
 {
-    private readonly TempDirectory _temp = new("keycustody-cli-it");
-    private DevApplianceProcess? _daemon;
-
     /// <summary>The appliance's state directory (holds cli.json, tls/, officers/).</summary>
-    public string StateDirectory => Path.Combine(_temp.Path, "state");
+    public string StateDirectory => State;
 
     /// <summary>A scratch directory for artifacts, signatures and receipts.</summary>
-    public string WorkDirectory => Path.Combine(_temp.Path, "work");
+    public string WorkDirectory => PathOf("cli-work");
 
-    /// <summary>What the appliance wrote to cli.json.</summary>
+    /// <summary>What the appliance wrote to cli.json, as the CLI reads it.</summary>
     public ConnectionSettings Settings { get; private set; } = null!;
 
     /// <inheritdoc />
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         RequiredTool.Find("ssh-keygen");
         RequiredTool.Find("openssl");
-        RequiredTool.Find("swtpm");
-        RequiredTool.FindFile("/usr/lib/softhsm/libsofthsm2.so");
+        await base.InitializeAsync();
+        Assert.True(StartStatus.StartsWith("SERVING", StringComparison.Ordinal), $"the dev appliance is not serving: {StartStatus}");
         Directory.CreateDirectory(WorkDirectory);
-        _daemon = DevApplianceProcess.Start(StateDirectory, Path.Combine(AppContext.BaseDirectory, "keycustodyd.dll"));
-        Settings = await _daemon.WaitReadyAsync(GrpcApplianceClient.Create, TimeSpan.FromMinutes(5), CancellationToken.None);
-    }
-
-    /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        if (_daemon is not null)
-        {
-            await _daemon.DisposeAsync();
-        }
-
-        _temp.Dispose();
+        Settings = ConnectionSettings.Resolve(new ConnectionInputs { StateDirectory = State }, _ => null, State);
     }
 
     /// <summary>The daemon's recent output, for assertion messages.</summary>
-    public string DaemonTail() => _daemon?.Tail(20) ?? "(not started)";
+    public string DaemonTail()
+    {
+        string output = Daemon?.Output ?? "(not started)";
+        return output.Length <= 4000 ? output : output[^4000..];
+    }
 
     /// <summary>An in-process client for the test's own waiting and checking (the CLI is what is under test).</summary>
-    public IApplianceClient Client() => GrpcApplianceClient.Create(Settings, TimeSpan.FromSeconds(30));
+    public IApplianceClient CliClient() => GrpcApplianceClient.Create(Settings, TimeSpan.FromSeconds(30));
 
     /// <summary>The SSH private key of a dev officer (alice, bob, carol).</summary>
     public string OfficerKey(string name) =>
@@ -76,7 +66,7 @@ public sealed class CliApplianceFixture : IAsyncLifetime
     /// <summary>Verifies a receipt file with the CLI's offline verifier (<c>keycustody audit verify-receipt</c>) and the appliance's audit key.</summary>
     public async Task<ProcessResult> VerifyReceiptAsync(string receiptPath)
     {
-        await using IApplianceClient client = Client();
+        await using IApplianceClient client = CliClient();
         GetAuditKeyResponse key = await client.GetAuditKeyAsync(CancellationToken.None);
         string pem = Path.Combine(WorkDirectory, "audit-key.pem");
         await File.WriteAllTextAsync(pem, key.PublicKeyPem);
@@ -107,7 +97,7 @@ public sealed class CliApplianceFixture : IAsyncLifetime
     /// <summary>Polls the request until <paramref name="condition"/> holds (deadline 2 minutes).</summary>
     public async Task<SigningRequest> WaitForRequestAsync(string requestId, Func<SigningRequest, bool> condition)
     {
-        await using IApplianceClient client = Client();
+        await using IApplianceClient client = CliClient();
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
         SigningRequest request;
         while (!condition(request = await client.GetSigningRequestAsync(requestId, CancellationToken.None)))
@@ -126,7 +116,7 @@ public sealed class CliApplianceFixture : IAsyncLifetime
     /// <summary>Polls until some pending request for <paramref name="key"/> appears; returns its id.</summary>
     public async Task<string> WaitForPendingAsync(string key, ISet<string> ignore)
     {
-        await using IApplianceClient client = Client();
+        await using IApplianceClient client = CliClient();
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
         while (true)
         {
@@ -148,7 +138,7 @@ public sealed class CliApplianceFixture : IAsyncLifetime
     /// <summary>Ids of every pending request now.</summary>
     public async Task<HashSet<string>> PendingIdsAsync()
     {
-        await using IApplianceClient client = Client();
+        await using IApplianceClient client = CliClient();
         ListPendingRequestsResponse pending = await client.ListPendingRequestsAsync(null, CancellationToken.None);
         return [.. pending.Requests.Select(p => p.Request.RequestId)];
     }

@@ -45,8 +45,8 @@ internal static class DevDemo
 
     private static async Task<ExitCode> RunAsync(CliApplication app, CliContext context, CancellationToken cancellationToken)
     {
-        var report = new Report(context);
         string root = Directory.CreateTempSubdirectory("keycustody-demo-").FullName;
+        var report = new Report(context, root);
         bool keep = context.ParseResult.GetValue(s_keep);
         try
         {
@@ -133,7 +133,7 @@ internal static class DevDemo
         foreach (DevMember officer in officers.Take(request.ApprovalsRequired))
         {
             (request, string recognised) = await ApprovalCommands.SignAndSendAsync(client, request.RequestId, officer.SshKeyPath, deny: false, context.Error, ct);
-            report.Step($"officer {recognised} approved with ssh-keygen -Y sign ({Path.GetFileName(officer.SshKeyPath)}): approvals {request.ApprovalsReceived}/{request.ApprovalsRequired}");
+            report.Step($"officer {recognised} approved with ssh-keygen -Y sign -f {Path.GetRelativePath(state, officer.SshKeyPath)}: approvals {request.ApprovalsReceived}/{request.ApprovalsRequired}");
         }
 
         request = await WaitForButtonAsync(client, request, stepTimeout, ct);
@@ -218,7 +218,7 @@ internal static class DevDemo
     }
 
     /// <summary>Numbered step lines on stdout (or collected for --json).</summary>
-    private sealed class Report(CliContext context)
+    private sealed class Report(CliContext context, string directory)
     {
         private readonly List<string> _steps = [];
         private readonly List<string> _notes = [];
@@ -250,6 +250,7 @@ internal static class DevDemo
         {
             ["passed"] = passed,
             ["requestId"] = requestId,
+            ["directory"] = directory,
             ["steps"] = new JsonArray([.. _steps.Select(s => (JsonNode?)JsonValue.Create(s))]),
             ["notes"] = new JsonArray([.. _notes.Select(s => (JsonNode?)JsonValue.Create(s))]),
             ["error"] = _failure,

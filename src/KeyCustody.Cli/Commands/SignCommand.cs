@@ -18,6 +18,8 @@ namespace KeyCustody.Cli.Commands;
 /// </summary>
 internal static class SignCommand
 {
+    private const long LargeArtifact = 64L << 20;
+
     private static readonly Option<string> s_key = new("--key") { Description = "Name of the signing key.", HelpName = "KEY", Required = true };
     private static readonly Option<FileInfo?> s_file = new("--file") { Description = "Artifact to sign; hashed here, streaming. Only the digest is sent.", HelpName = "FILE" };
     private static readonly Option<string?> s_digest = new("--digest") { Description = "Sign this digest instead of a file: ALGORITHM:HEX, e.g. sha256:9f86d0….", HelpName = "ALG:HEX" };
@@ -105,7 +107,12 @@ internal static class SignCommand
         if (file is not null)
         {
             Algorithms.TryParseDigest(parse.GetValue(s_hash), out DigestAlgorithm algorithm);
-            context.Progress($"hashing {file.Name} ({Algorithms.Name(algorithm)})");
+            if (file.Exists && file.Length >= LargeArtifact)
+            {
+                // Only worth a line when hashing takes a noticeable while; otherwise stderr stays for the outcome.
+                context.Progress($"hashing {file.Name} ({file.Length / (1 << 20)} MiB, {Algorithms.Name(algorithm)})");
+            }
+
             digest = await FileDigester.HashFileAsync(file.FullName, algorithm, cancellationToken: cancellationToken);
             if (metadata!.Name.Length == 0)
             {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.Diagnostics;
 using KeyCustody.Cli.Connection;
+using KeyCustody.Cli.Output;
 using KeyCustody.Core;
+using KeyCustody.Grpc;
 
 namespace KeyCustody.Cli.Dev;
 
@@ -100,6 +102,12 @@ public sealed class DevApplianceProcess : IAsyncDisposable
                     await using IApplianceClient client = clientFactory(settings, TimeSpan.FromSeconds(10));
                     await client.ListKeysAsync(cancellationToken);
                     return settings;
+                }
+                catch (RpcException e) when (e.StatusCode is StatusCode.DataLoss or StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+                {
+                    // A refusal that waiting cannot cure (a rolled-back audit log, credentials it does not accept).
+                    throw new CustodyException(CustodyStatus.NotProvisioned,
+                        $"keycustodyd refuses to serve: {ExitCodes.GrpcName((int)e.StatusCode)}: {e.Detail}", e);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
