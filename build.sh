@@ -17,6 +17,7 @@ APT_PACKAGES=(
   nodejs npm                                        # gRPC interop peer (@grpc/grpc-js)
   openssh-client openssl gnupg minisign             # independent verifiers
   sqlite3 gcc libc6-dev                             # inspection, the C baseline loops in `bench`
+  tzdata                                            # IANA time zones for policy time windows (governance)
 )
 # Commands whose presence shows setup has run.
 SETUP_PROBES=(softhsm2-util pkcs11-tool swtpm tpm2_checkquote /usr/bin/python3 node npm ssh-keygen openssl gcc)
