@@ -51,4 +51,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(15, LogLevel.Warning, "Audit entry for {What} could not be written ({Status}): {Reason}")]
     public static partial void AuditFailed(ILogger logger, string what, CustodyStatus status, string reason);
+
+    [LoggerMessage(60, LogLevel.Information, "Ceremony {CeremonyId} ({Kind}): {What}")]
+    public static partial void Ceremony(ILogger logger, string ceremonyId, string kind, string what);
 }

@@ -29,7 +29,7 @@ public sealed class Appliance : IAsyncDisposable
 {
     /// <summary>The gRPC service names whose health follows the appliance's.</summary>
     public static readonly IReadOnlyList<string> ServiceNames =
-        ["", "keycustody.v1.SigningService", "keycustody.v1.ApprovalService", "keycustody.v1.KeyService"];
+        ["", "keycustody.v1.SigningService", "keycustody.v1.ApprovalService", "keycustody.v1.KeyService", "keycustody.v1.CeremonyService"];
 
     private readonly DaemonOptions _options;
     private readonly ILoggerFactory _loggerFactory;
@@ -90,7 +90,7 @@ public sealed class Appliance : IAsyncDisposable
         new ApprovalServiceHandler(_services).Register(registry, edge);
         new KeyServiceHandler(_services).Register(registry, edge);
         new AuditServiceHandler(_services, _store).Register(registry, edge);
-        CeremonyServiceHandler.Register(registry);
+        new CeremonyServiceHandler(_services, _loggerFactory.CreateLogger("KeyCustody.Daemon.Ceremonies")).Register(registry, edge);
         _server = new GrpcServer(ServerFactory.Create(_options.Listen, _loggerFactory), registry);
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
         foreach (GrpcBoundEndpoint endpoint in _server.BoundEndpoints)
@@ -128,6 +128,7 @@ public sealed class Appliance : IAsyncDisposable
             MeasurementPcr = _options.Tpm.MeasurementPcr,
         }, _loggerFactory, cancellationToken).ConfigureAwait(false);
         _auditSigner = await _tpm.OpenAuditSignerAsync(cancellationToken).ConfigureAwait(false);
+        _services.AuditSigner = _auditSigner;
         var tpmCounter = new TpmNvCounter(_tpm.Fapi, TpmNvCounter.DefaultPath, _loggerFactory.CreateLogger<TpmNvCounter>());
         bool counterCreated = await tpmCounter.CreateAsync(cancellationToken).ConfigureAwait(false);
         BaselinedCounter counter = await BaselinedCounter.OpenAsync(tpmCounter, counterCreated, _options.StateDirectory, cancellationToken)
@@ -140,7 +141,7 @@ public sealed class Appliance : IAsyncDisposable
             Origin = _options.Audit.Origin,
             Signer = _auditSigner,
             Counter = counter,
-            AdditionalMigrations = GovernanceSchema.Migrations,
+            AdditionalMigrations = [.. GovernanceSchema.Migrations, .. CeremonyStore.Migrations],
             CheckpointInterval = TimeSpan.FromMilliseconds(_options.Audit.CheckpointIntervalMilliseconds),
             TimeProvider = _time,
             Logger = _loggerFactory.CreateLogger<SqliteAuditLog>(),

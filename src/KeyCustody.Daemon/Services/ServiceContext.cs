@@ -19,6 +19,9 @@ internal sealed class ServiceContext
     /// <summary>The audit log; AuditUnavailable until it is open.</summary>
     public SqliteAuditLog Audit => _audit ?? throw new CustodyException(CustodyStatus.AuditUnavailable, "The audit log is not open.");
 
+    /// <summary>The appliance's audit key (signs revocation statements), once the TPM is open.</summary>
+    public Core.Ports.IAuditSigner? AuditSigner { get; set; }
+
     /// <summary>Publishes the audit log once it is open.</summary>
     public void SetAudit(SqliteAuditLog? audit) => _audit = audit;
 

@@ -25,6 +25,8 @@ internal sealed partial class SigningEngine
         byte[] signature;
         try
         {
+            // A key revoked, retired or frozen by a ceremony after this request was accepted signs nothing more.
+            RequireKey(request.Key.Value);
             signature = await _hsm.SignAsync(request.Key, new SignInput(request.Digest, request.DigestAlgorithm, extras.Scheme), cancellationToken)
                 .ConfigureAwait(false);
         }

@@ -52,12 +52,13 @@ internal sealed partial class SigningEngine
     private readonly PresenceCoordinator _presence;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _fast = new();
-    private readonly Dictionary<KeyName, ServedKey> _keys;
+    // Replaced whole (copy-on-write) when a ceremony adds a key or changes its status; see CeremonyEngineHooks.
+    private volatile Dictionary<KeyName, ServedKey> _keys;
     private readonly Dictionary<string, SigningRequest> _open = new(StringComparer.Ordinal);
     private readonly Dictionary<string, RequestExtras> _extras = new(StringComparer.Ordinal);
     private readonly Dictionary<KeyName, List<RequestHistoryEntry>> _history = [];
     private readonly Dictionary<KeyName, (long Count, DateTimeOffset? LastUsed)> _usage = [];
-    private Roster _roster;
+    private volatile Roster _roster;
 
     private SigningEngine(SqliteAuditLog audit, GovernanceStore store, ISigningKeyStore hsm, TimeProvider time, ILogger logger,
         Roster roster, Dictionary<KeyName, ServedKey> keys)
