@@ -18,7 +18,7 @@ public sealed class CeremonyFixture : DevApplianceFixture
     public const string CiSan = "URI:spiffe://keycustody.dev/ci/ci-dev";
 
     /// <summary>The low-risk keys, one per test that changes a key.</summary>
-    public static readonly string[] LowKeys = ["low-a", "low-b", "low-c", "low-d", "low-e"];
+    public static readonly string[] LowKeys = ["low-a", "low-b", "low-c", "low-d", "low-e", "rot-a", "rot-b"];
 
     /// <inheritdoc />
     protected override string? GenesisJson

@@ -55,6 +55,12 @@ internal sealed partial class CeremonyEngine
                 break;
             }
 
+            case CeremonyKind.GenerateKey:
+                ValidateGenerate(p);
+                break;
+            case CeremonyKind.RotateKey:
+                ValidateRotate(p);
+                break;
             default:
                 throw new CustodyException(CustodyStatus.Unsupported, $"Ceremonies of kind {CeremonyKinds.Name(kind)} are not available in this release.");
         }
@@ -114,6 +120,10 @@ internal sealed partial class CeremonyEngine
                 }, () => _signing.PublishKey(revoked));
             }
 
+            case CeremonyKind.GenerateKey:
+                return await GenerateAsync(proposal, p, now, cancellationToken).ConfigureAwait(false);
+            case CeremonyKind.RotateKey:
+                return await RotateAsync(proposal, p, now, cancellationToken).ConfigureAwait(false);
             default:
                 throw new CustodyException(CustodyStatus.Unsupported, $"Ceremonies of kind {CeremonyKinds.Name(proposal.Kind)} are not available in this release.");
         }

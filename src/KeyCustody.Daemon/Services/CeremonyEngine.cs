@@ -63,6 +63,7 @@ internal sealed partial class CeremonyEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await SweepRetiringAsync(cancellationToken).ConfigureAwait(false);
             CeremonyProposal proposal = await LoadAsync(id, cancellationToken).ConfigureAwait(false);
             try
             {
@@ -90,6 +91,7 @@ internal sealed partial class CeremonyEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await SweepRetiringAsync(cancellationToken).ConfigureAwait(false);
             DateTimeOffset now = _time.GetUtcNow();
             string parameters = string.IsNullOrWhiteSpace(parametersJson) ? "{}" : parametersJson;
             CeremonyProposal proposal;
@@ -162,6 +164,7 @@ internal sealed partial class CeremonyEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await SweepRetiringAsync(cancellationToken).ConfigureAwait(false);
             CeremonyProposal proposal = await LoadAsync(id, cancellationToken).ConfigureAwait(false);
             CeremonyState before = proposal.State;
             CeremonyEndorsement endorsement;

@@ -191,7 +191,7 @@ internal sealed partial class SigningEngine
             throw new CustodyException(CustodyStatus.NotFound, $"There is no key named '{key}' on this appliance.");
         }
 
-        if (active && served.Record.Status != GovernanceKeyRecord.Active)
+        if (active && served.Record.Status != GovernanceKeyRecord.Active && !SignsInGrace(served))
         {
             throw new CustodyException(CustodyStatus.KeyNotActive, $"Key '{key}' is {served.Record.Status} and signs nothing.");
         }
