@@ -20,8 +20,24 @@ public sealed partial class Pkcs11KeyStore
     /// only to wrap and unwrap. Returns the key's CKA_ID.
     /// </summary>
     /// <exception cref="CustodyException">AlreadyExists, PinIncorrect (SO PIN), WrongState (another session of the process is logged in).</exception>
-    public async ValueTask<ReadOnlyMemory<byte>> CreateTrustedWrapKeyAsync(
-        string label, Func<CancellationToken, ValueTask<byte[]>> soPin, CancellationToken cancellationToken = default)
+    public ValueTask<ReadOnlyMemory<byte>> CreateTrustedWrapKeyAsync(
+        string label, Func<CancellationToken, ValueTask<byte[]>> soPin, CancellationToken cancellationToken = default) =>
+        CreateTrustedWrapKeyCoreAsync(label, null, soPin, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="CreateTrustedWrapKeyAsync"/>, but the AES-256 value is given (C_CreateObject with CKA_VALUE)
+    /// instead of generated: the backup ceremony splits a wrap key it made among custodians and restores it onto a
+    /// fresh token from their shares. The value is not kept; the token holds it sensitive and non-extractable.
+    /// </summary>
+    /// <exception cref="CustodyException">As <see cref="CreateTrustedWrapKeyAsync"/>; InvalidArgument unless the value is 32 bytes.</exception>
+    public ValueTask<ReadOnlyMemory<byte>> ImportTrustedWrapKeyAsync(
+        string label, ReadOnlyMemory<byte> value, Func<CancellationToken, ValueTask<byte[]>> soPin, CancellationToken cancellationToken = default) =>
+        value.Length == 32
+            ? CreateTrustedWrapKeyCoreAsync(label, value, soPin, cancellationToken)
+            : throw new CustodyException(CustodyStatus.InvalidArgument, "A trusted wrap key is AES-256: the value must be 32 bytes.");
+
+    private async ValueTask<ReadOnlyMemory<byte>> CreateTrustedWrapKeyCoreAsync(
+        string label, ReadOnlyMemory<byte>? value, Func<CancellationToken, ValueTask<byte[]>> soPin, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(label);
         ArgumentNullException.ThrowIfNull(soPin);
@@ -79,11 +95,11 @@ public sealed partial class Pkcs11KeyStore
                 try
                 {
                     byte[] id = RandomNumberGenerator.GetBytes(16);
-                    ulong key = session.GenerateKey(new Pkcs11Mechanism(CKM_AES_KEY_GEN),
+                    Pkcs11Attribute[] template =
                     [
                         Pkcs11Attribute.ULong(CKA_CLASS, CKO_SECRET_KEY),
                         Pkcs11Attribute.ULong(CKA_KEY_TYPE, CKK_AES),
-                        Pkcs11Attribute.ULong(CKA_VALUE_LEN, 32),
+                        value is { } bytes ? Pkcs11Attribute.Bytes(CKA_VALUE, bytes.ToArray()) : Pkcs11Attribute.ULong(CKA_VALUE_LEN, 32),
                         Pkcs11Attribute.Bool(CKA_TOKEN, true),
                         Pkcs11Attribute.Bool(CKA_PRIVATE, false),
                         Pkcs11Attribute.Bool(CKA_SENSITIVE, true),
@@ -98,7 +114,8 @@ public sealed partial class Pkcs11KeyStore
                         Pkcs11Attribute.Bool(CKA_DERIVE, false),
                         Pkcs11Attribute.Text(CKA_LABEL, label),
                         Pkcs11Attribute.Bytes(CKA_ID, id),
-                    ]);
+                    ];
+                    ulong key = value is null ? session.GenerateKey(new Pkcs11Mechanism(CKM_AES_KEY_GEN), template) : session.CreateObject(template);
                     Pkcs11Log.TrustedWrapKeyCreated(_logger, label);
                     return id;
                 }
