@@ -104,6 +104,7 @@ public sealed class CliApplication
         root.Subcommands.Add(ApprovalCommands.Create(this, deny: false));
         root.Subcommands.Add(ApprovalCommands.Create(this, deny: true));
         root.Subcommands.Add(KeysCommand.Create(this));
+        root.Subcommands.Add(CeremonyCommands.Create(this));
         root.Subcommands.Add(DevCommands.Create(this));
         return root;
     }

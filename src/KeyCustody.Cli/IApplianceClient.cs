@@ -44,4 +44,16 @@ public interface IApplianceClient : IAsyncDisposable
 
     /// <summary>AuditService.GetAuditKey.</summary>
     Task<GetAuditKeyResponse> GetAuditKeyAsync(CancellationToken cancellationToken);
+
+    /// <summary>keycustody.v1.CeremonyService/ProposeCeremony (clients without ceremonies answer Unsupported).</summary>
+    Task<Ceremony> ProposeCeremonyAsync(ProposeCeremonyRequest request, CancellationToken cancellationToken) =>
+        throw new KeyCustody.Core.CustodyException(KeyCustody.Core.CustodyStatus.Unsupported, "This client does not speak CeremonyService.");
+
+    /// <summary>keycustody.v1.CeremonyService/EndorseCeremony.</summary>
+    Task<Ceremony> EndorseCeremonyAsync(EndorseCeremonyRequest request, CancellationToken cancellationToken) =>
+        throw new KeyCustody.Core.CustodyException(KeyCustody.Core.CustodyStatus.Unsupported, "This client does not speak CeremonyService.");
+
+    /// <summary>keycustody.v1.CeremonyService/GetCeremony.</summary>
+    Task<Ceremony> GetCeremonyAsync(string ceremonyId, CancellationToken cancellationToken) =>
+        throw new KeyCustody.Core.CustodyException(KeyCustody.Core.CustodyStatus.Unsupported, "This client does not speak CeremonyService.");
 }

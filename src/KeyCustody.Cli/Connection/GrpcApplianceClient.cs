@@ -106,6 +106,18 @@ public sealed class GrpcApplianceClient : IApplianceClient
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
+    public Task<Ceremony> ProposeCeremonyAsync(ProposeCeremonyRequest request, CancellationToken cancellationToken) =>
+        UnaryAsync("/keycustody.v1.CeremonyService/ProposeCeremony", request, Ceremony.Parser, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Ceremony> EndorseCeremonyAsync(EndorseCeremonyRequest request, CancellationToken cancellationToken) =>
+        UnaryAsync("/keycustody.v1.CeremonyService/EndorseCeremony", request, Ceremony.Parser, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Ceremony> GetCeremonyAsync(string ceremonyId, CancellationToken cancellationToken) =>
+        UnaryAsync("/keycustody.v1.CeremonyService/GetCeremony", new GetCeremonyRequest { CeremonyId = ceremonyId }, Ceremony.Parser, cancellationToken);
+
     private Task<TResponse> UnaryAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse> =>
