@@ -16,7 +16,8 @@ APT_PACKAGES=(
   python3 python3-grpcio python3-grpc-tools         # gRPC interop peer
   nodejs npm                                        # gRPC interop peer (@grpc/grpc-js)
   openssh-client openssl gnupg minisign             # independent verifiers
-  sqlite3 gcc libc6-dev                             # inspection, the C baseline loops in `bench`
+  sqlite3 gcc libc6-dev libssl-dev                  # inspection, the C baseline loops in `bench` (libssl-dev: pkcs11 verify loop)
+  tzdata                                            # IANA time zones for policy time windows (governance)
 )
 # Commands whose presence shows setup has run.
 SETUP_PROBES=(softhsm2-util pkcs11-tool swtpm tpm2_checkquote /usr/bin/python3 node npm ssh-keygen openssl gcc)
