@@ -83,7 +83,7 @@ public sealed class NodeInteropTests(TestGrpcServer server) : IClassFixture<Test
     public async Task ServerStreaming_Deadline_NodeGetsMessagesThenDeadlineExceeded(bool tls)
     {
         // Arrange / Act
-        JsonElement result = await RunAsync("stream-deadline", tls, "--count", "2", "--timeout", "1.0");
+        JsonElement result = await RunAsync("stream-deadline", tls, "--count", "2", "--timeout", "3.0");
 
         // Assert
         Assert.Equal("DEADLINE_EXCEEDED", result.GetProperty("code").GetString());

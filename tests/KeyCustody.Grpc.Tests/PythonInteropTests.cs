@@ -96,7 +96,7 @@ public sealed class PythonInteropTests(TestGrpcServer server, PythonPeer python)
     public async Task ServerStreaming_Deadline_PythonGetsMessagesThenDeadlineExceeded(bool tls)
     {
         // Arrange / Act
-        JsonElement result = await RunAsync("stream-deadline", tls, "--count", "2", "--timeout", "1.0");
+        JsonElement result = await RunAsync("stream-deadline", tls, "--count", "2", "--timeout", "3.0");
 
         // Assert
         Assert.Equal("DEADLINE_EXCEEDED", result.GetProperty("code").GetString());

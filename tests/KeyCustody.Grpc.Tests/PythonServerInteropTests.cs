@@ -121,7 +121,7 @@ public sealed class PythonServerInteropTests(PythonGrpcServer python) : IClassFi
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
             await foreach (EchoResponse response in channel.ServerStreamingAsync(EchoTestService.EchoStreamMethod,
-                new EchoRequest { Count = 2, WaitForCancellation = true }, EchoResponse.Parser, CallOptions.WithTimeout(TimeSpan.FromSeconds(1))))
+                new EchoRequest { Count = 2, WaitForCancellation = true }, EchoResponse.Parser, CallOptions.WithTimeout(TimeSpan.FromSeconds(3))))
             {
                 indexes.Add(response.Index);
             }

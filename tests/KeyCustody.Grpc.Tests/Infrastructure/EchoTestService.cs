@@ -16,6 +16,7 @@ public sealed class EchoTestService
     private TaskCompletionSource<bool> _handlerCancelled = NewSignal<bool>();
     private TaskCompletionSource<bool> _handlerWaiting = NewSignal<bool>();
     private TaskCompletionSource<StatusCode> _writeFailed = NewSignal<StatusCode>();
+    private TaskCompletionSource<bool> _streamStarted = NewSignal<bool>();
 
     /// <summary>Completes when a handler waiting for cancellation saw its token cancelled.</summary>
     public Task<bool> HandlerCancelled
@@ -53,8 +54,23 @@ public sealed class EchoTestService
         }
     }
 
-    /// <summary>How many messages stream_until_write_fails calls wrote successfully after their deadline passed.</summary>
-    public int WritesAfterDeadline { get; private set; }
+    /// <summary>
+    /// How many writes of stream_until_write_fails calls succeeded although the call's token had already been
+    /// cancelled (by the deadline, a reset or shutdown) before the write began. Must stay 0.
+    /// </summary>
+    public int WritesAfterCallEnded { get; private set; }
+
+    /// <summary>Completes when a stream_until_write_fails handler started.</summary>
+    public Task<bool> StreamStarted
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _streamStarted.Task;
+            }
+        }
+    }
 
     /// <summary>Resets the signals before a test that uses them.</summary>
     public void ResetSignals()
@@ -64,7 +80,8 @@ public sealed class EchoTestService
             _handlerCancelled = NewSignal<bool>();
             _handlerWaiting = NewSignal<bool>();
             _writeFailed = NewSignal<StatusCode>();
-            WritesAfterDeadline = 0;
+            WritesAfterCallEnded = 0;
+            _streamStarted = NewSignal<bool>();
         }
     }
 
@@ -98,17 +115,23 @@ public sealed class EchoTestService
 
     private async Task StreamUntilWriteFailsAsync(EchoRequest request, IServerStreamWriter<EchoResponse> writer, ServerCallContext context)
     {
-        // Deliberately ignores the token: the transport itself must refuse writes once the deadline has passed.
+        // Deliberately ignores the token: the transport itself must refuse writes once the call has ended.
+        lock (_lock)
+        {
+            _streamStarted.TrySetResult(true);
+        }
+
         for (int i = 0; ; i++)
         {
+            bool endedBefore = context.CancellationToken.IsCancellationRequested;
             try
             {
                 await writer.WriteAsync(Answer(request, context, i), CancellationToken.None);
-                if (context.Deadline is { } deadline && DateTimeOffset.UtcNow > deadline.AddMilliseconds(200))
+                if (endedBefore)
                 {
                     lock (_lock)
                     {
-                        WritesAfterDeadline++;
+                        WritesAfterCallEnded++;
                     }
                 }
             }
