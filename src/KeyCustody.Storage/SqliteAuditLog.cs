@@ -33,7 +33,7 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
     private readonly AuditVerifier _verifier;
     private readonly ConcurrentBag<SqliteConnection> _readPool = [];
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private volatile CommittedState _committed = new(0, MerkleHash.EmptyRoot.ToArray());
+    private volatile CommittedState _committed = new(0, new MerkleCompactRange());
     private volatile bool _disposed;
 
     private SqliteAuditLog(SqliteAuditLogOptions options, CheckpointSigner checkpointSigner)
@@ -294,6 +294,6 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
         _ => exception.Message.TrimEnd('.'),
     };
 
-    /// <summary>The durable tree: size and root, replaced as a whole after each commit.</summary>
-    private sealed record CommittedState(long Size, byte[] Root);
+    /// <summary>The durable tree: its size and border (never mutated once published here), replaced after each commit.</summary>
+    private sealed record CommittedState(long Size, MerkleCompactRange Tree);
 }
