@@ -60,7 +60,7 @@ public sealed class AuditServiceTests(DevApplianceFixture appliance) : IClassFix
     }
 
     [Fact]
-    public async Task Ceremonies_AreNotOfferedYet_Unimplemented()
+    public async Task Ceremonies_GenerateKeyWithoutParameters_InvalidArgument()
     {
         // Arrange
         using ApplianceClient client = appliance.Client();
@@ -69,7 +69,8 @@ public sealed class AuditServiceTests(DevApplianceFixture appliance) : IClassFix
         RpcException ex = await Peers.FailsAsync(() => client.Channel.UnaryAsync("/keycustody.v1.CeremonyService/ProposeCeremony",
             new Pb.ProposeCeremonyRequest { Kind = Pb.CeremonyKind.GenerateKey }, Pb.Ceremony.Parser, Options));
 
-        // Assert
-        Assert.Equal(StatusCode.Unimplemented, ex.StatusCode);
+        // Assert: the service is offered (issue #7); a proposal without its parameters is refused.
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("$.key", ex.Detail);
     }
 }
