@@ -96,4 +96,29 @@ public sealed class CeremonyStore
                 throw new CustodyException(CustodyStatus.AuditUnavailable, $"The governance store cannot be read (SQLite error {ex.SqliteErrorCode}).", ex);
             }
         }, cancellationToken);
+
+    /// <summary>Every <c>gov_meta</c> value whose name starts with <paramref name="prefix"/>.</summary>
+    public Task<IReadOnlyList<(string Name, string Value)>> ListMetaAsync(string prefix, CancellationToken cancellationToken = default) =>
+        Task.Run<IReadOnlyList<(string Name, string Value)>>(() =>
+        {
+            try
+            {
+                using SqliteConnection connection = _openRead();
+                using SqliteCommand command = connection.CreateCommand();
+                command.CommandText = "SELECT name, value FROM gov_meta WHERE substr(name, 1, length($p)) = $p ORDER BY name;";
+                command.Parameters.AddWithValue("$p", prefix);
+                using SqliteDataReader reader = command.ExecuteReader();
+                var result = new List<(string, string)>();
+                while (reader.Read())
+                {
+                    result.Add((reader.GetString(0), reader.GetString(1)));
+                }
+
+                return result;
+            }
+            catch (SqliteException ex)
+            {
+                throw new CustodyException(CustodyStatus.AuditUnavailable, $"The governance store cannot be read (SQLite error {ex.SqliteErrorCode}).", ex);
+            }
+        }, cancellationToken);
 }

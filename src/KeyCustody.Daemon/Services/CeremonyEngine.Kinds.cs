@@ -61,6 +61,12 @@ internal sealed partial class CeremonyEngine
             case CeremonyKind.RotateKey:
                 ValidateRotate(p);
                 break;
+            case CeremonyKind.BreakGlass:
+                ValidateBreakGlass(p);
+                break;
+            case CeremonyKind.BreakGlassReview:
+                ValidateReview(p);
+                break;
             default:
                 throw new CustodyException(CustodyStatus.Unsupported, $"Ceremonies of kind {CeremonyKinds.Name(kind)} are not available in this release.");
         }
@@ -124,6 +130,10 @@ internal sealed partial class CeremonyEngine
                 return await GenerateAsync(proposal, p, now, cancellationToken).ConfigureAwait(false);
             case CeremonyKind.RotateKey:
                 return await RotateAsync(proposal, p, now, cancellationToken).ConfigureAwait(false);
+            case CeremonyKind.BreakGlass:
+                return BreakGlass(proposal, p, now);
+            case CeremonyKind.BreakGlassReview:
+                return Review(proposal, p);
             default:
                 throw new CustodyException(CustodyStatus.Unsupported, $"Ceremonies of kind {CeremonyKinds.Name(proposal.Kind)} are not available in this release.");
         }

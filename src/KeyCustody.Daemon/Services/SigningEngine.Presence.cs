@@ -54,6 +54,7 @@ internal sealed partial class SigningEngine
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await FreezeOverdueAsync(cancellationToken).ConfigureAwait(false);
             IReadOnlyList<PresenceEvent> events;
             lock (_fast)
             {

@@ -63,6 +63,7 @@ internal sealed partial class SigningEngine
         request.MarkSigned(now);
         var stored = new StoredRequest(request.ToSnapshot(), (int)extras.Scheme, extras.Metadata, extras.Provenance, extras.ClientToken, signature, null, null);
         AuditEntry signed = SignedEntry(request, extras, signature, metadata);
+        Action<SqliteConnection, SqliteTransaction>? breakGlass = FlagBreakGlass(request.Id, signed);
         long index;
         try
         {
@@ -70,6 +71,7 @@ internal sealed partial class SigningEngine
             {
                 GovernanceStore.WriteRequest(c, t, stored, signedEntry: true);
                 GovernanceStore.WriteKeyUse(c, t, request.Key, now);
+                breakGlass?.Invoke(c, t);
             }, CancellationToken.None).ConfigureAwait(false);
         }
         catch

@@ -3,6 +3,7 @@ using KeyCustody.Audit;
 using KeyCustody.Core;
 using KeyCustody.Core.Ports;
 using KeyCustody.Governance;
+using KeyCustody.Governance.Ceremonies;
 using KeyCustody.Storage;
 
 namespace KeyCustody.Daemon.Services;
@@ -47,6 +48,12 @@ internal sealed partial class SigningEngine
     public async Task<SignOutcome> SignNowAsync(Submission submission, CancellationToken cancellationToken)
     {
         ServedKey key = RequireKey(submission.Key);
+        BreakGlassGrant? breakGlass = null;
+        if (!key.Policy.AllowsImmediateSigning && TakeBreakGlass(key, out breakGlass) is { } emergency)
+        {
+            key = emergency;
+        }
+
         if (!key.Policy.AllowsImmediateSigning)
         {
             throw new CustodyException(CustodyStatus.ApprovalsMissing,
@@ -55,6 +62,11 @@ internal sealed partial class SigningEngine
 
         SignatureScheme scheme = ResolveScheme(key, submission.Scheme);
         SigningRequest request = await CreateRequestAsync(key, submission, pendingOnly: false, cancellationToken).ConfigureAwait(false);
+        if (breakGlass is not null)
+        {
+            _breakGlassRequests[request.Id] = breakGlass;
+        }
+
         var extras = new RequestExtras(scheme, submission.Metadata, submission.Provenance, submission.ClientToken, submission.CallerSha256);
         (byte[] signature, long index) = await SignApprovedAsync(request, extras, submission.MetadataSummary, governed: false, cancellationToken).ConfigureAwait(false);
         AuditReceipt receipt = await _audit.GetReceiptAsync(index, cancellationToken).ConfigureAwait(false);

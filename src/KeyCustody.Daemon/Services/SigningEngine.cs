@@ -141,6 +141,7 @@ internal sealed partial class SigningEngine
         }
 
         var engine = new SigningEngine(audit, store, hsm, time, logger, roster, keys);
+        await engine.LoadGrantsAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset now = time.GetUtcNow();
         foreach (ServedKey key in keys.Values)
         {
@@ -194,6 +195,11 @@ internal sealed partial class SigningEngine
         if (active && served.Record.Status != GovernanceKeyRecord.Active && !SignsInGrace(served))
         {
             throw new CustodyException(CustodyStatus.KeyNotActive, $"Key '{key}' is {served.Record.Status} and signs nothing.");
+        }
+
+        if (active && ReviewOverdue(served))
+        {
+            throw new CustodyException(CustodyStatus.KeyNotActive, $"Key '{key}' is frozen: its break-glass grant was not reviewed in time; custodians must act.");
         }
 
         return served;
