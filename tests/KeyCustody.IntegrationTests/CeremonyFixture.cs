@@ -29,11 +29,17 @@ public sealed class CeremonyFixture : DevApplianceFixture
                 { "name": "{{k}}", "algorithm": "ecdsa-p256", "policy": {
                     "riskTier": "low", "allowedCallers": [{ "san": "{{CiSan}}" }], "allowedDigests": ["sha256"] } }
                 """));
+            string guarded = $$"""
+                "riskTier": "high", "allowedCallers": [{ "san": "{{CiSan}}" }], "allowedDigests": ["sha256"],
+                "approvals": { "required": 1, "group": "release-officers" }
+                """;
             return $$"""
             {
               "officers": [ { "name": "alice", "groups": ["release-officers"] } ],
               "custodians": ["dave", "erin", "frank"],
-              "keys": [ {{keys}} ]
+              "keys": [ {{keys}},
+                { "name": "bg-a", "algorithm": "ecdsa-p256", "policy": {{{guarded}}} },
+                { "name": "bg-b", "algorithm": "ecdsa-p256", "policy": {{{guarded}}} } ]
             }
             """;
         }
