@@ -64,6 +64,12 @@ internal sealed partial class CeremonyEngine
             case CeremonyKind.BreakGlass:
                 ValidateBreakGlass(p);
                 break;
+            case CeremonyKind.ChangePolicy:
+                NextPolicy(p);
+                break;
+            case CeremonyKind.EnrolMember or CeremonyKind.RemoveMember:
+                await NextRosterAsync(kind, p, cancellationToken).ConfigureAwait(false);
+                break;
             case CeremonyKind.BreakGlassReview:
                 ValidateReview(p);
                 break;
@@ -132,6 +138,10 @@ internal sealed partial class CeremonyEngine
                 return await RotateAsync(proposal, p, now, cancellationToken).ConfigureAwait(false);
             case CeremonyKind.BreakGlass:
                 return BreakGlass(proposal, p, now);
+            case CeremonyKind.ChangePolicy:
+                return ChangePolicy(p, now);
+            case CeremonyKind.EnrolMember or CeremonyKind.RemoveMember:
+                return await ChangeRosterAsync(proposal.Kind, p, now, cancellationToken).ConfigureAwait(false);
             case CeremonyKind.BreakGlassReview:
                 return Review(proposal, p);
             default:

@@ -18,14 +18,14 @@ internal sealed partial class SigningEngine
     internal bool SignsInGrace(ServedKey key) =>
         key.Record.Status == "retiring" && _retiringUntil.TryGetValue(key.Record.Name, out DateTimeOffset until) && _time.GetUtcNow() < until;
 
-    /// <summary>Adds or replaces a served key. Copy-on-write so readers without a lock always see a whole dictionary.</summary>
+    /// <summary>Adds or replaces a served key (a retiring key keeps its grace period unless a new one is given). Copy-on-write so readers without a lock always see a whole dictionary.</summary>
     internal void PublishKey(ServedKey key, DateTimeOffset? retiringUntil = null)
     {
         if (retiringUntil is { } until)
         {
             _retiringUntil[key.Record.Name] = until;
         }
-        else
+        else if (key.Record.Status != "retiring")
         {
             _retiringUntil.TryRemove(key.Record.Name, out _);
         }
