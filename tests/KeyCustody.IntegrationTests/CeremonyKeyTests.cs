@@ -85,7 +85,13 @@ public sealed class CeremonyKeyTests(CeremonyFixture appliance) : IClassFixture<
         Assert.True(byOld.ExitCode == 0, byOld.StandardOutput + byOld.StandardError);
         Assert.True(byNew.ExitCode == 0, byNew.StandardOutput + byNew.StandardError);
         Assert.StartsWith("keycustody-rotation-v1\nold-key: rot-a\n", System.Text.Encoding.UTF8.GetString(statement));
-        Assert.Equal(Pb.KeyStatus.Retiring, (await client.KeyAsync("rot-a")).Status);
+        Pb.Key retiring = await client.KeyAsync("rot-a");
+        Assert.Equal(Pb.KeyStatus.Retiring, retiring.Status);
+        Assert.Equal("rot-a2", retiring.Successor);
+        Assert.NotNull(retiring.RotatedAt);
+        Assert.Equal("rot-a", (await client.KeyAsync("rot-a2")).Predecessor);
+        Assert.Contains((await client.Channel.UnaryAsync("/keycustody.v1.KeyService/ListKeys", new Pb.ListKeysRequest(), Pb.ListKeysResponse.Parser,
+            KeyCustody.Grpc.Client.CallOptions.WithTimeout(TimeSpan.FromSeconds(60)))).Keys, k => k.Name == "rot-a" && k.Successor == "rot-a2");
         await AssertSignsAsync(client, "rot-a");
         await AssertSignsAsync(client, "rot-a2");
     }
@@ -101,7 +107,9 @@ public sealed class CeremonyKeyTests(CeremonyFixture appliance) : IClassFixture<
 
         // Assert
         Assert.True(done.State == Pb.CeremonyState.Executed, done.StateReason);
-        Assert.Equal(Pb.KeyStatus.Retired, (await client.KeyAsync("rot-b")).Status);
+        Pb.Key retired = await client.KeyAsync("rot-b");
+        Assert.Equal(Pb.KeyStatus.Retired, retired.Status);
+        Assert.NotNull(retired.RetiredAt);
         (_, Pb.Digest digest) = Peers.Artifact("old " + Guid.NewGuid());
         RpcException ex = await Peers.FailsAsync(() => client.SignAsync(new Pb.SignRequest { Key = "rot-b", Digest = digest }));
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);

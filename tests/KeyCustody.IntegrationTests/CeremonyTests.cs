@@ -203,7 +203,9 @@ public sealed class CeremonyTests(CeremonyFixture appliance) : IClassFixture<Cer
         (_, Pb.Digest digest) = Peers.Artifact("revoked " + Guid.NewGuid());
         RpcException signing = await Peers.FailsAsync(() => client.SignAsync(new Pb.SignRequest { Key = "low-c", Digest = digest }));
         Assert.Equal(StatusCode.FailedPrecondition, signing.StatusCode);
-        Assert.Equal(Pb.KeyStatus.Revoked, (await client.KeyAsync("low-c")).Status);
+        Pb.Key revoked = await client.KeyAsync("low-c");
+        Assert.Equal(Pb.KeyStatus.Revoked, revoked.Status);
+        Assert.Equal(effective, revoked.RevokedAt.ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
         RpcException later = await Peers.FailsAsync(() => client.ProposeAsync(Pb.CeremonyKind.RevokeKey, $$"""{"key":"low-c","effective":"{{effective}}"}"""));
         Assert.Equal(StatusCode.FailedPrecondition, later.StatusCode);
         Assert.Contains("may only move that time earlier", later.Detail);

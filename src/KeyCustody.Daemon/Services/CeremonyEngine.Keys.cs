@@ -79,9 +79,14 @@ internal sealed partial class CeremonyEngine
             GovernanceStore.WriteKey(c, t, successor.Record);
             GovernanceStore.WritePolicy(c, t, successor.Policy, now);
             GovernanceStore.WriteKey(c, t, retiring.Record);
-            GovernanceStore.WriteMeta(c, t, "successor:" + old.Record.Name.Value, successorName.Value);
-            GovernanceStore.WriteMeta(c, t, "predecessor:" + successorName.Value, old.Record.Name.Value);
+            GovernanceStore.WriteMeta(c, t, CeremonyInventory.Successor + old.Record.Name.Value, successorName.Value);
+            GovernanceStore.WriteMeta(c, t, CeremonyInventory.Predecessor + successorName.Value, old.Record.Name.Value);
             GovernanceStore.WriteMeta(c, t, RetiringMeta(old.Record.Name), AuditEntry.FormatTime(until));
+            GovernanceStore.WriteMeta(c, t, CeremonyInventory.RotatedAt + old.Record.Name.Value, AuditEntry.FormatTime(now));
+            if (oldStatus == Retired)
+            {
+                GovernanceStore.WriteMeta(c, t, CeremonyInventory.RetiredAt + old.Record.Name.Value, AuditEntry.FormatTime(now));
+            }
         }, () =>
         {
             _signing.PublishKey(successor);
@@ -201,7 +206,11 @@ internal sealed partial class CeremonyEngine
                 .Add("status", Retired)
                 .Add("previous", Retiring)
                 .Add("reason", $"grace period ended at {StatementText.FormatTimestamp(until)}"),
-                (c, t) => GovernanceStore.WriteKey(c, t, retired.Record), cancellationToken).ConfigureAwait(false);
+                (c, t) =>
+                {
+                    GovernanceStore.WriteKey(c, t, retired.Record);
+                    GovernanceStore.WriteMeta(c, t, CeremonyInventory.RetiredAt + key.Record.Name.Value, AuditEntry.FormatTime(now));
+                }, cancellationToken).ConfigureAwait(false);
             _signing.PublishKey(retired);
         }
     }

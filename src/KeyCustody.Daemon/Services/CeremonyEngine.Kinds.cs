@@ -96,7 +96,11 @@ internal sealed partial class CeremonyEngine
                 ServedKey key = _signing.RequireKey(Key(p).Value, active: false);
                 ServedKey retired = key with { Record = key.Record with { Status = Retired } };
                 return new Execution(new JsonObject { ["key"] = key.Record.Name.Value, ["status"] = Retired, ["previous"] = key.Record.Status },
-                    (c, t) => GovernanceStore.WriteKey(c, t, retired.Record), () => _signing.PublishKey(retired));
+                    (c, t) =>
+                    {
+                        GovernanceStore.WriteKey(c, t, retired.Record);
+                        GovernanceStore.WriteMeta(c, t, CeremonyInventory.RetiredAt + key.Record.Name.Value, AuditEntry.FormatTime(now));
+                    }, () => _signing.PublishKey(retired));
             }
 
             case CeremonyKind.RevokeKey:
@@ -149,7 +153,7 @@ internal sealed partial class CeremonyEngine
         }
     }
 
-    private static string RevokedMeta(KeyName key) => "revoked_effective:" + key.Value;
+    private static string RevokedMeta(KeyName key) => CeremonyInventory.RevokedEffective + key.Value;
 
     private void RequireStatus(KeyName name, params string[] allowed)
     {

@@ -17,19 +17,22 @@ internal sealed class KeyServiceHandler(ServiceContext services)
         registry.AddUnary(Service + "GetKey", Pb.GetKeyRequest.Parser, edge.Unary<Pb.GetKeyRequest, Pb.Key>(GetAsync));
     }
 
-    private Task<Pb.ListKeysResponse> ListAsync(Pb.ListKeysRequest request, ServerCallContext context)
+    private async Task<Pb.ListKeysResponse> ListAsync(Pb.ListKeysRequest request, ServerCallContext context)
     {
         SigningEngine engine = services.Engine;
         var response = new Pb.ListKeysResponse();
         response.Keys.AddRange(engine.Keys.OrderBy(k => k.Record.Name.Value, StringComparer.Ordinal)
             .Select(k => ProtoMapping.Key(k, engine.Usage(k.Record.Name))));
-        return Task.FromResult(response);
+        await CeremonyInventory.DecorateAsync(response.Keys, new Storage.CeremonyStore(engine.Audit.OpenReadConnection), context.CancellationToken).ConfigureAwait(false);
+        return response;
     }
 
-    private Task<Pb.Key> GetAsync(Pb.GetKeyRequest request, ServerCallContext context)
+    private async Task<Pb.Key> GetAsync(Pb.GetKeyRequest request, ServerCallContext context)
     {
         SigningEngine engine = services.Engine;
         ServedKey key = engine.RequireKey(request.Name, active: false);
-        return Task.FromResult(ProtoMapping.Key(key, engine.Usage(key.Record.Name)));
+        Pb.Key message = ProtoMapping.Key(key, engine.Usage(key.Record.Name));
+        await CeremonyInventory.DecorateAsync([message], new Storage.CeremonyStore(engine.Audit.OpenReadConnection), context.CancellationToken).ConfigureAwait(false);
+        return message;
     }
 }
