@@ -46,6 +46,7 @@ public sealed class CeremonyBreakGlassTests(CeremonyFixture appliance) : IClassF
             Assert.True(entry.GetProperty("break_glass").GetBoolean());
             Assert.Equal(grant.CeremonyId, entry.GetProperty("break_glass_ceremony").GetString());
             Assert.Equal(n, entry.GetProperty("break_glass_signature").GetInt32());
+            Assert.True((await client.GetAsync(response.RequestId)).BreakGlass);
         }
 
         Assert.Equal(StatusCode.FailedPrecondition, third.StatusCode);

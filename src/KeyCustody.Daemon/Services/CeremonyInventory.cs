@@ -33,4 +33,11 @@ internal static class CeremonyInventory
             key.Predecessor = meta.GetValueOrDefault(Predecessor + key.Name, key.Predecessor);
         }
     }
+
+    /// <summary>True when a signed entry was made under a break-glass grant (its <c>break_glass</c> field).</summary>
+    public static bool IsBreakGlass(byte[] entry)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(entry);
+        return document.RootElement.TryGetProperty("break_glass", out System.Text.Json.JsonElement flag) && flag.ValueKind == System.Text.Json.JsonValueKind.True;
+    }
 }

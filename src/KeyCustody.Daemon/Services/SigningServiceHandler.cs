@@ -116,6 +116,8 @@ internal sealed class SigningServiceHandler(ServiceContext services)
         AuditReceipt? receipt = view.SignedIndex is { } index
             ? await services.Audit.GetReceiptAsync(index, cancellationToken).ConfigureAwait(false)
             : null;
-        return ProtoMapping.Request(view, services.Time.GetUtcNow(), receipt);
+        Pb.SigningRequest message = ProtoMapping.Request(view, services.Time.GetUtcNow(), receipt);
+        message.BreakGlass = receipt is not null && CeremonyInventory.IsBreakGlass(receipt.Entry);
+        return message;
     }
 }
