@@ -125,6 +125,7 @@ public sealed record DevLayout(string Root)
                 ["tokenLabel"] = SoftHsmToken.Label,
                 ["pin"] = "tpm-sealed",
                 ["environment"] = new JsonObject { ["SOFTHSM2_CONF"] = token.ConfigPath },
+                ["soPin"] = "file:" + Path.GetRelativePath(Root, Path.Combine(token.Directory, "so-pin")),
             },
             ["tpm"] = new JsonObject
             {

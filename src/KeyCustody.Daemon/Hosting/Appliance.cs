@@ -129,6 +129,10 @@ public sealed class Appliance : IAsyncDisposable
         }, _loggerFactory, cancellationToken).ConfigureAwait(false);
         _auditSigner = await _tpm.OpenAuditSignerAsync(cancellationToken).ConfigureAwait(false);
         _services.AuditSigner = _auditSigner;
+        if (_options.Pkcs11.SoPin is { } soPin && PinSource.TryParse(soPin, out PinSource? so))
+        {
+            _services.SoPin = so!.Kind == PinSourceKind.File ? Pkcs11PinSources.FromFile(so.Argument) : Pkcs11PinSources.FromEnvironment(so.Argument);
+        }
         var tpmCounter = new TpmNvCounter(_tpm.Fapi, TpmNvCounter.DefaultPath, _loggerFactory.CreateLogger<TpmNvCounter>());
         bool counterCreated = await tpmCounter.CreateAsync(cancellationToken).ConfigureAwait(false);
         BaselinedCounter counter = await BaselinedCounter.OpenAsync(tpmCounter, counterCreated, _options.StateDirectory, cancellationToken)

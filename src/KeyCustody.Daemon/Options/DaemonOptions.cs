@@ -142,6 +142,12 @@ public sealed class Pkcs11Options
 
     /// <summary>Extra environment for the module (for SoftHSM2: SOFTHSM2_CONF), set before it is loaded.</summary>
     public Dictionary<string, string> Environment { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The security officer PIN, "file:PATH" or "env:NAME", used only by backup and restore ceremonies (a trusted
+    /// wrap key can only be made by the SO). Null: those ceremonies are refused.
+    /// </summary>
+    public string? SoPin { get; init; }
 }
 
 /// <summary>The TPM (tpm2-tss FAPI).</summary>

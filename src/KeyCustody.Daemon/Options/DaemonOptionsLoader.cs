@@ -153,6 +153,12 @@ public static class DaemonOptionsLoader
             Fail("$.pkcs11.pin", $"'{o.Pkcs11.Pin}' is not 'tpm-sealed', 'file:PATH' or 'env:NAME'.");
         }
 
+        PinSource? soPin = null;
+        if (o.Pkcs11.SoPin is not null && (!PinSource.TryParse(o.Pkcs11.SoPin, out soPin) || soPin!.Kind == PinSourceKind.TpmSealed))
+        {
+            Fail("$.pkcs11.soPin", $"'{o.Pkcs11.SoPin}' is not 'file:PATH' or 'env:NAME'.");
+        }
+
         if (string.IsNullOrWhiteSpace(o.Tpm.Tcti))
         {
             Fail("$.tpm.tcti", "must name a TCTI such as 'device:/dev/tpmrm0'.");
@@ -260,6 +266,7 @@ public static class DaemonOptionsLoader
                 TokenSerial = o.Pkcs11.TokenSerial,
                 Pin = pin!.Kind == PinSourceKind.File ? "file:" + Resolve(pin.Argument) : o.Pkcs11.Pin,
                 Environment = new Dictionary<string, string>(o.Pkcs11.Environment, StringComparer.Ordinal),
+                SoPin = soPin is { Kind: PinSourceKind.File } ? "file:" + Resolve(soPin.Argument) : o.Pkcs11.SoPin,
             },
             Tpm = new TpmOptions
             {

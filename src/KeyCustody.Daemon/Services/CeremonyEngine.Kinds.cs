@@ -67,6 +67,9 @@ internal sealed partial class CeremonyEngine
             case CeremonyKind.ChangePolicy:
                 NextPolicy(p);
                 break;
+            case CeremonyKind.Backup:
+                ValidateBackup(p);
+                break;
             case CeremonyKind.EnrolMember or CeremonyKind.RemoveMember:
                 await NextRosterAsync(kind, p, cancellationToken).ConfigureAwait(false);
                 break;
@@ -144,6 +147,8 @@ internal sealed partial class CeremonyEngine
                 return BreakGlass(proposal, p, now);
             case CeremonyKind.ChangePolicy:
                 return ChangePolicy(p, now);
+            case CeremonyKind.Backup:
+                return await BackupAsync(proposal, p, now, cancellationToken).ConfigureAwait(false);
             case CeremonyKind.EnrolMember or CeremonyKind.RemoveMember:
                 return await ChangeRosterAsync(proposal.Kind, p, now, cancellationToken).ConfigureAwait(false);
             case CeremonyKind.BreakGlassReview:

@@ -38,7 +38,7 @@ internal sealed class CeremonyServiceHandler(ServiceContext services, ILogger lo
             SigningEngine signing = services.Engine;
             lock (_lock)
             {
-                return _engine ??= new CeremonyEngine(signing, services.AuditSigner, services.Time, logger);
+                return _engine ??= new CeremonyEngine(signing, services.AuditSigner, services.Time, logger) { SoPin = services.SoPin };
             }
         }
     }

@@ -22,6 +22,9 @@ internal sealed class ServiceContext
     /// <summary>The appliance's audit key (signs revocation statements), once the TPM is open.</summary>
     public Core.Ports.IAuditSigner? AuditSigner { get; set; }
 
+    /// <summary>The HSM security officer PIN source for backup and restore ceremonies, when configured.</summary>
+    public Func<CancellationToken, ValueTask<byte[]>>? SoPin { get; set; }
+
     /// <summary>Publishes the audit log once it is open.</summary>
     public void SetAudit(SqliteAuditLog? audit) => _audit = audit;
 
