@@ -29,6 +29,103 @@ internal static class CeremonyCommands
         command.Subcommands.Add(Show(app, "show", "Print the statement custodians sign for a ceremony."));
         command.Subcommands.Add(Show(app, "status", "Show a ceremony's state, endorsements and result."));
         command.Subcommands.Add(Endorse(app));
+        command.Subcommands.Add(ShareKey(app));
+        command.Subcommands.Add(CheckBundle(app));
+        return command;
+    }
+
+    private static Command ShareKey(CliApplication app)
+    {
+        var output = new Option<FileInfo>("--out") { Description = "Where to write your X25519 share key (private; keep it offline).", HelpName = "FILE", Required = true };
+        var command = new Command("share-key", "Make the X25519 key backup shares are encrypted to; prints the public half to put in a backup proposal.");
+        command.Options.Add(output);
+        command.SetAction((parseResult, cancellationToken) => app.InvokeAsync(parseResult, cancellationToken, async (context, ct) =>
+        {
+            FileInfo file = context.ParseResult.GetRequiredValue(output);
+            if (file.Exists)
+            {
+                throw new CustodyException(CustodyStatus.AlreadyExists, $"{file.FullName} exists; refusing to overwrite a share key.");
+            }
+
+            (byte[] privateKey, byte[] publicKey) = ShareEnvelope.NewKeyPair();
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    // Owner-only from the first byte: the share key decrypts this custodian's share.
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                await using (FileStream stream = new(file.FullName, options))
+                {
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes(Convert.ToBase64String(privateKey) + "\n"), ct);
+                }
+            }
+            finally
+            {
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
+            }
+
+            string pub = Convert.ToBase64String(publicKey);
+            if (context.Json)
+            {
+                context.WriteJson(new JsonObject { ["publicKey"] = pub, ["file"] = file.FullName });
+            }
+            else
+            {
+                await context.Out.WriteLineAsync(pub);
+            }
+
+            return ExitCode.Success;
+        }));
+        return command;
+    }
+
+    private static Command CheckBundle(CliApplication app)
+    {
+        var bundle = new Argument<FileInfo>("bundle") { Description = "A backup bundle file (keycustody ceremony status ID --bundle-out FILE)." };
+        var shares = new Option<string[]>("--share-key") { Description = "NAME=FILE: a custodian's share key; give at least the threshold.", HelpName = "NAME=FILE", AllowMultipleArgumentsPerToken = false };
+        var command = new Command("check-bundle", "Offline drill: check that these custodians' share keys rebuild the bundle's wrap key (nothing secret is printed).");
+        command.Arguments.Add(bundle);
+        command.Options.Add(shares);
+        command.SetAction((parseResult, cancellationToken) => app.InvokeAsync(parseResult, cancellationToken, async (context, ct) =>
+        {
+            BackupBundle parsed = BackupBundle.Parse(await File.ReadAllBytesAsync(context.ParseResult.GetRequiredValue(bundle).FullName, ct));
+            var opened = new List<ShamirShare>();
+            foreach (string pair in context.ParseResult.GetValue(shares) ?? [])
+            {
+                int eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new CustodyException(CustodyStatus.InvalidArgument, $"--share-key '{pair}': expected NAME=FILE.");
+                }
+
+                byte[] key = Convert.FromBase64String((await File.ReadAllTextAsync(pair[(eq + 1)..], ct)).Trim());
+                try
+                {
+                    opened.Add(parsed.OpenShare(pair[..eq], key));
+                }
+                finally
+                {
+                    System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+                }
+            }
+
+            byte[] wrapKey = parsed.RecoverWrapKey(opened);
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(wrapKey);
+            string summary = $"bundle {parsed.Id} (ceremony {parsed.CeremonyId}): {opened.Count} share(s) rebuild its wrap key; {parsed.Keys.Count} key(s): {string.Join(", ", parsed.Keys.Select(k => k.Name))}";
+            if (context.Json)
+            {
+                context.WriteJson(new JsonObject { ["bundle"] = parsed.Id, ["ok"] = true, ["keys"] = new JsonArray([.. parsed.Keys.Select(k => (JsonNode)k.Name)]) });
+            }
+            else
+            {
+                await context.Out.WriteLineAsync(summary);
+            }
+
+            return ExitCode.Success;
+        }));
         return command;
     }
 
@@ -70,9 +167,11 @@ internal static class CeremonyCommands
     {
         var id = new Argument<string>("id") { Description = "The ceremony id." };
         var statementOut = new Option<FileInfo?>("--statement-out") { Description = "Also write the exact statement bytes to FILE (to sign by hand).", HelpName = "FILE" };
+        var bundleOut = new Option<FileInfo?>("--bundle-out") { Description = "For an executed backup: write the backup bundle to FILE.", HelpName = "FILE" };
         var command = new Command(verb, description);
         command.Arguments.Add(id);
         command.Options.Add(statementOut);
+        command.Options.Add(bundleOut);
         command.SetAction((parseResult, cancellationToken) => app.InvokeAsync(parseResult, cancellationToken, async (context, ct) =>
         {
             await using IApplianceClient client = context.Connect();
@@ -80,6 +179,17 @@ internal static class CeremonyCommands
             if (context.ParseResult.GetValue(statementOut) is { } file)
             {
                 await File.WriteAllBytesAsync(file.FullName, ceremony.Statement.ToByteArray(), ct);
+            }
+
+            if (context.ParseResult.GetValue(bundleOut) is { } bundleFile)
+            {
+                string? encoded = ceremony.ResultJson.Length > 0 ? (string?)JsonNode.Parse(ceremony.ResultJson)?["bundle"] : null;
+                if (encoded is null)
+                {
+                    throw new CustodyException(CustodyStatus.WrongState, $"Ceremony {ceremony.CeremonyId} has no backup bundle (it is not an executed backup).");
+                }
+
+                await File.WriteAllBytesAsync(bundleFile.FullName, Convert.FromBase64String(encoded), ct);
             }
 
             await WriteAsync(context, ceremony, statementOnly: verb == "show");
