@@ -81,6 +81,10 @@ public sealed class CeremonyBackupDaemonTests(CeremonyFixture appliance) : IClas
         Assert.True(before.ExitCode == 0, before.StandardOutput + before.StandardError);
         Assert.True(after.ExitCode == 0, after.StandardOutput + after.StandardError);
         Assert.True(await client.HasEntryAsync("ceremony.completed", e => e.GetProperty("kind").GetString() == "backup"));
+        // The SO PIN the backup used never reaches the daemon's log or the audit log.
+        string soPinText = (await File.ReadAllTextAsync(appliance.PathOf("softhsm", "so-pin"))).Trim();
+        Assert.DoesNotContain(soPinText, appliance.Daemon.Output);
+        Assert.DoesNotContain(await client.AllEntriesAsync(), e => e.GetRawText().Contains(soPinText, StringComparison.Ordinal));
     }
 
     [Fact]
