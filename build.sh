@@ -131,15 +131,22 @@ cmd_test() {
   return $rc
 }
 
+# The development appliance in the foreground: SoftHSM2 token, swtpm, TLS material, dev officers/custodians and a
+# genesis under ./.state (reused on the next run), a simulated button; Ctrl-C stops it and swtpm.
 cmd_run() {
+  setup_done || cmd_setup
   cmd_build >/dev/null
   exec dotnet "src/KeyCustody.Daemon/bin/$CONFIGURATION/net10.0/keycustodyd.dll" dev --state "${KEYCUSTODY_STATE:-$ROOT/.state}" "$@"
 }
 
+# A fresh dev appliance in a temporary directory, the whole high-risk flow without a person (submit, two officer
+# approvals with ssh-keygen, a simulated press), then openssl and the offline audit verifier check the result.
+# Exits 0 only when every step passed; `./build.sh demo --keep` keeps the state directory and the daemon's log.
 cmd_demo() {
   setup_done || cmd_setup
   cmd_build >/dev/null
-  exec dotnet "src/KeyCustody.Cli/bin/$CONFIGURATION/net10.0/keycustody.dll" dev demo "$@"
+  exec dotnet "src/KeyCustody.Cli/bin/$CONFIGURATION/net10.0/keycustody.dll" dev demo \
+    --daemon "src/KeyCustody.Daemon/bin/$CONFIGURATION/net10.0/keycustodyd.dll" "$@"
 }
 
 cmd_bench() {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
+using KeyCustody.Cli;
 using KeyCustody.Cli.Commands;
+using KeyCustody.Cli.Connection;
 
-var root = new RootCommand("keycustody — sign through, approve at, govern and audit a KeyCustody appliance.");
+var app = new CliApplication(GrpcApplianceClient.Create);
+RootCommand root = app.Root;
 root.Subcommands.Add(AuditCommands.Create());
-return await root.Parse(args).InvokeAsync();
+return await app.RunAsync(args, Console.Out, Console.Error);

@@ -174,9 +174,25 @@ public sealed class GrpcServer : IAsyncDisposable
                 _ => ClientCertificateMode.NoCertificate,
             },
             ClientCertificateValidation = (certificate, chain, _) =>
-                ValidateClientCertificate(certificate, chain, tls.TrustedClientCertificateAuthorities),
+            {
+                bool trusted = ValidateClientCertificate(certificate, chain, tls.TrustedClientCertificateAuthorities);
+                if (trusted)
+                {
+                    TrustedClientCertificates.AddOrUpdate(certificate, s_trustedMark);
+                }
+
+                // With optional certificates an untrusted one does not fail the handshake: the call then runs with
+                // no caller identity and the service answers UNAUTHENTICATED, which clients can act on (a TLS alert
+                // surfaces as UNAVAILABLE). Required mode still rejects it during the handshake.
+                return trusted || tls.ClientCertificateMode == GrpcClientCertificateMode.Optional;
+            },
         });
     }
+
+    /// <summary>Client certificates that passed <see cref="ValidateClientCertificate"/>; only these become a call's caller.</summary>
+    internal static readonly System.Runtime.CompilerServices.ConditionalWeakTable<X509Certificate2, object> TrustedClientCertificates = new();
+
+    private static readonly object s_trustedMark = new();
 
     /// <summary>
     /// Builds the client's chain against the configured CAs only (never the system store) and requires the

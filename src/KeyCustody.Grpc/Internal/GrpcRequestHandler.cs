@@ -140,7 +140,12 @@ internal sealed class GrpcRequestHandler(
         }
 
         (string peer, GrpcTransportKind transport, bool isLocal) = DescribePeer(http);
-        CallerIdentity? caller = http.Connection.ClientCertificate is { } certificate ? new CallerIdentity(certificate) : null;
+        // Only a certificate the endpoint's CAs vouched for identifies the caller (see GrpcServer: optional mode lets
+        // untrusted ones through the handshake so the service can answer UNAUTHENTICATED).
+        CallerIdentity? caller = http.Connection.ClientCertificate is { } certificate
+            && GrpcServer.TrustedClientCertificates.TryGetValue(certificate, out _)
+                ? new CallerIdentity(certificate)
+                : null;
         var call = new GrpcServerCall(http, options, logger, path, ReadMetadata(request.Headers), timeout, caller, peer, transport, isLocal);
         await call.RunAsync(method, encoding, method.IsServerStreaming ? stopStreams : stopUnary).ConfigureAwait(false);
     }
