@@ -35,6 +35,7 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private volatile CommittedState _committed = new(0, new MerkleCompactRange());
     private volatile bool _disposed;
+    private int _disposeStarted;
 
     private SqliteAuditLog(SqliteAuditLogOptions options, CheckpointSigner checkpointSigner)
     {
@@ -169,13 +170,14 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
     /// <summary>Finishes queued appends, stops the publisher and closes the database.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)
         {
             return;
         }
 
-        _disposed = true;
+        // Stop first (new appends are refused while the writer drains what is queued), then mark disposed.
         await StopAsync().ConfigureAwait(false);
+        _disposed = true;
         while (_readPool.TryTake(out SqliteConnection? connection))
         {
             connection.Dispose();
