@@ -361,6 +361,14 @@ public sealed class Appliance : IAsyncDisposable
 
     private async Task FailStartAsync(CustodyStatus status, string reason)
     {
+        // A start-up step's own status can name a caller's mistake (NotFound for a missing sealed PIN, InvalidArgument
+        // for a bad stored document); to callers of the refused RPCs the appliance is simply not provisioned.
+        if (status is CustodyStatus.NotFound or CustodyStatus.InvalidArgument or CustodyStatus.AlreadyExists
+            or CustodyStatus.PermissionDenied or CustodyStatus.Unauthenticated or CustodyStatus.WrongState)
+        {
+            status = CustodyStatus.NotProvisioned;
+        }
+
         DaemonLog.StartFailed(_logger, status, reason);
         State.SetNotServing(status, reason);
         await TryAppendAsync(AuditEntry.Create("appliance.start_failed", _time.GetUtcNow())
