@@ -84,6 +84,12 @@ catch (OperationCanceledException) when (stop.IsCancellationRequested)
 {
     return 0;
 }
+catch (IOException ex)
+{
+    // Typically the listen address is taken by another process.
+    Console.Error.WriteLine($"keycustodyd: {ex.Message}");
+    return 1;
+}
 
 static ILoggerFactory CreateLoggers(LogLevel level) => LoggerFactory.Create(builder => builder
     .SetMinimumLevel(level)
