@@ -42,7 +42,7 @@ public sealed class ApplianceSystemdNotifyTests : IAsyncLifetime
         using ApplianceClient client = _appliance.Client();
         ServingStatus health = await client.HealthAsync();
         await ReceiveUntilAsync(received, m => m == "WATCHDOG=1");
-        int exit = await _appliance.StopAsync();
+        int exit = await _appliance.Daemon.StopAsync();
         await ReceiveUntilAsync(received, m => m.StartsWith("STOPPING=1", StringComparison.Ordinal));
 
         // Assert
