@@ -128,7 +128,10 @@ cmd_test() {
   return $rc
 }
 
+# The development appliance in the foreground: SoftHSM2 token, swtpm, TLS material, dev officers/custodians and a
+# genesis under ./.state (reused on the next run), a simulated button; Ctrl-C stops it and swtpm.
 cmd_run() {
+  setup_done || cmd_setup
   cmd_build >/dev/null
   exec dotnet "src/KeyCustody.Daemon/bin/$CONFIGURATION/net10.0/keycustodyd.dll" dev --state "${KEYCUSTODY_STATE:-$ROOT/.state}" "$@"
 }

@@ -47,3 +47,36 @@ public sealed class BootStateTests(DevApplianceFixture appliance) : IClassFixtur
         Assert.Contains(entries, e => e.GetProperty("type").GetString() == "appliance.start_failed");
     }
 }
+
+/// <summary>
+/// A bound PCR changing while the daemon runs (PCR 17 through swtpm's control channel, as a dynamic launch would):
+/// the policy watchdog notices, health goes NOT_SERVING and signing stops with BootStateChanged, audited.
+/// </summary>
+public sealed class PcrWatchdogTests(DevApplianceFixture appliance) : IClassFixture<DevApplianceFixture>
+{
+    [Fact]
+    public async Task Serving_BoundPcrChangesAtRunTime_StopsSigning()
+    {
+        // Arrange
+        using ApplianceClient client = appliance.Client();
+        await client.SignAsync(new Pb.SignRequest { Key = "dev-low", Digest = Peers.Artifact("before the change").Digest });
+        using JsonDocument dev = JsonDocument.Parse(await File.ReadAllTextAsync(appliance.PathOf("dev.json")));
+        int control = dev.RootElement.GetProperty("swtpmPort").GetInt32() + 1;
+
+        // Act
+        (await Testing.ProcessRunner.RunAsync("swtpm_ioctl", "--tcp", $"127.0.0.1:{control}", "-h", "unexpected dynamic launch"))
+            .EnsureSuccess("swtpm_ioctl -h");
+        ServingStatus health = await Peers.EventuallyAsync(() => client.HealthAsync(), h => h == ServingStatus.NotServing,
+            TimeSpan.FromSeconds(60), "the watchdog noticing the PCR change");
+        RpcException sign = await Peers.FailsAsync(() => client.SignAsync(new Pb.SignRequest { Key = "dev-low", Digest = Peers.Artifact("after").Digest }));
+
+        // Assert
+        Assert.Equal(ServingStatus.NotServing, health);
+        Assert.Equal(StatusCode.FailedPrecondition, sign.StatusCode);
+        Assert.Equal("BootStateChanged", sign.Trailers.GetValue("keycustody-status"));
+        Assert.Contains("PCR 17", sign.Detail);
+        // Signing stops first; the audit entry follows moments later.
+        await Peers.EventuallyAsync(() => client.AllEntriesAsync(),
+            entries => entries.Any(e => e.GetProperty("type").GetString() == "tpm.policy_changed"), TimeSpan.FromSeconds(30), "the audit entry");
+    }
+}

@@ -190,6 +190,23 @@ public sealed class SigningFlowTests(DevApplianceFixture appliance) : IClassFixt
     }
 
     [Fact]
+    public async Task DaemonOutput_AfterStartAndSigning_HoldsNoPin()
+    {
+        // Arrange: the dev HSM PIN is 24 random hex digits, sealed in the TPM; the SO PIN sits in softhsm/so-pin.
+        using ApplianceClient ci = appliance.Client();
+        await ci.SignAsync(new Pb.SignRequest { Key = "dev-low", Digest = Peers.Artifact("log hygiene").Digest });
+        string soPin = (await File.ReadAllTextAsync(appliance.PathOf("softhsm", "so-pin"))).Trim();
+
+        // Act
+        string output = appliance.Daemon.Output;
+
+        // Assert
+        Assert.Contains("SERVING", output);
+        Assert.DoesNotContain(soPin, output);
+        Assert.DoesNotMatch(new System.Text.RegularExpressions.Regex("(?<![0-9a-f])[0-9a-f]{24}(?![0-9a-f])"), output);
+    }
+
+    [Fact]
     public async Task Sign_UnknownKey_NotFound()
     {
         // Arrange

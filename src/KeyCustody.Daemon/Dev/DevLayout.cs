@@ -130,7 +130,10 @@ public sealed record DevLayout(string Root)
             {
                 ["tcti"] = $"swtpm:host=127.0.0.1,port={state.SwtpmPort}",
                 ["stateDirectory"] = Path.GetRelativePath(Root, FapiDirectory),
-                ["pcrs"] = new JsonArray(0, 2, 4, 7),
+                // PCR 17 (DRTM: all ones while no dynamic launch happened) is bound here besides the appliance
+                // default, so a bound PCR can be changed while the daemon runs through swtpm's control channel
+                // (swtpm_ioctl -h) and the policy watchdog can be seen to stop signing.
+                ["pcrs"] = new JsonArray(0, 2, 4, 7, 17),
                 ["measurementPcr"] = 23,
                 ["policyCheckIntervalSeconds"] = 2,
             },

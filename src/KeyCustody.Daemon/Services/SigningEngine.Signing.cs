@@ -20,8 +20,10 @@ internal sealed partial class SigningEngine
     /// </summary>
     /// <returns>The signature and the audit index of the signed entry.</returns>
     private async Task<(byte[] Signature, long Index)> SignApprovedAsync(
-        SigningRequest request, RequestExtras extras, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+        SigningRequest request, RequestExtras extras, IReadOnlyDictionary<string, string>? metadata, bool governed, CancellationToken cancellationToken)
     {
+        // Governed requests live in _open and are signed under the governance lock; one-shot requests never enter
+        // _open and run outside the lock, so they must not touch those dictionaries (governed = false).
         byte[] signature;
         try
         {
@@ -44,8 +46,12 @@ internal sealed partial class SigningEngine
                 DaemonLog.AuditFailed(_logger, "signing.failed", auditFailure.Status, auditFailure.Message);
             }
 
-            _open.Remove(request.Id);
-            _extras.Remove(request.Id);
+            if (governed)
+            {
+                _open.Remove(request.Id);
+                _extras.Remove(request.Id);
+            }
+
             Changed(request.Id);
             throw;
         }
@@ -68,7 +74,7 @@ internal sealed partial class SigningEngine
         {
             // Fail closed: no durable record, no signature. The request is Approved again and retried later.
             CryptographicOperations.ZeroMemory(signature);
-            if (_open.ContainsKey(request.Id))
+            if (governed)
             {
                 _open[request.Id] = SigningRequest.FromSnapshot(before);
             }
@@ -82,8 +88,12 @@ internal sealed partial class SigningEngine
             _usage[request.Key] = (count + 1, now);
         }
 
-        _open.Remove(request.Id);
-        _extras.Remove(request.Id);
+        if (governed)
+        {
+            _open.Remove(request.Id);
+            _extras.Remove(request.Id);
+        }
+
         Changed(request.Id);
         return (signature, index);
     }

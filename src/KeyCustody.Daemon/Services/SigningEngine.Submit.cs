@@ -56,7 +56,7 @@ internal sealed partial class SigningEngine
         SignatureScheme scheme = ResolveScheme(key, submission.Scheme);
         SigningRequest request = await CreateRequestAsync(key, submission, pendingOnly: false, cancellationToken).ConfigureAwait(false);
         var extras = new RequestExtras(scheme, submission.Metadata, submission.Provenance, submission.ClientToken, submission.CallerSha256);
-        (byte[] signature, long index) = await SignApprovedAsync(request, extras, submission.MetadataSummary, cancellationToken).ConfigureAwait(false);
+        (byte[] signature, long index) = await SignApprovedAsync(request, extras, submission.MetadataSummary, governed: false, cancellationToken).ConfigureAwait(false);
         AuditReceipt receipt = await _audit.GetReceiptAsync(index, cancellationToken).ConfigureAwait(false);
         return new SignOutcome(request, scheme, signature, receipt);
     }
@@ -85,7 +85,7 @@ internal sealed partial class SigningEngine
         if (key.Policy.AllowsImmediateSigning)
         {
             SigningRequest immediate = await CreateRequestAsync(key, submission, pendingOnly: false, cancellationToken).ConfigureAwait(false);
-            await SignApprovedAsync(immediate, extras, submission.MetadataSummary, cancellationToken).ConfigureAwait(false);
+            await SignApprovedAsync(immediate, extras, submission.MetadataSummary, governed: false, cancellationToken).ConfigureAwait(false);
             return await GetAsync(immediate.Id, cancellationToken).ConfigureAwait(false);
         }
 

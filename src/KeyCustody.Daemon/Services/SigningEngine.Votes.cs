@@ -187,7 +187,7 @@ internal sealed partial class SigningEngine
         RequestExtras extras = _extras.TryGetValue(request.Id, out RequestExtras? e) ? e : new RequestExtras(SignatureScheme.EcdsaDer, null, null, null, null);
         try
         {
-            await SignApprovedAsync(request, extras, null, cancellationToken).ConfigureAwait(false);
+            await SignApprovedAsync(request, extras, null, governed: true, cancellationToken).ConfigureAwait(false);
             DaemonLog.Request(_logger, request.Id, request.Key.Value, "signed");
         }
         catch (CustodyException ex)
