@@ -34,6 +34,7 @@ usage: ./build.sh COMMAND
   demo     run the whole high-risk signing flow against a fresh dev appliance and verify the result
   bench    run the benchmarks; prints a table and writes bench/results.json
   package  build the Debian package artifacts/keycustody_VERSION_all.deb and check it with lintian
+  image    image vm|rpi: build the appliance image with mmdebstrap (artifacts/vm or artifacts/rpi)
   clean    remove build output and test results
 EOF
 }
@@ -209,6 +210,14 @@ cmd_package() {
   echo "$deb"
 }
 
+# The appliance image (image/build-image.sh, mmdebstrap): `./build.sh image vm` builds the x86-64 VM disk
+# artifacts/vm/{rootfs.img,vmlinuz,initrd.img}; `./build.sh image rpi` the arm64 root file system (see image/README.md).
+cmd_image() {
+  local target="${1:-vm}" deb
+  deb=$(cmd_package | tail -1)
+  as_root "$ROOT/image/build-image.sh" "$target" "$ROOT/artifacts/$target" "$deb"
+}
+
 cmd_clean() {
   rm -rf TestResults bench/results.json bench/work
   find src tests -maxdepth 2 \( -name bin -o -name obj \) -type d -prune -exec rm -rf {} +
@@ -222,6 +231,7 @@ case "${1:-help}" in
   demo) shift; cmd_demo "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   package) shift; cmd_package "$@" ;;
+  image) shift; cmd_image "$@" ;;
   clean) shift; cmd_clean "$@" ;;
   help|-h|--help) usage ;;
   *) echo "build.sh: unknown command '$1'" >&2; usage >&2; exit 2 ;;
