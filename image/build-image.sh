@@ -43,7 +43,9 @@ rm -rf "$ROOTFS"
 BUILT="$OUT/built"
 rm -rf "$BUILT"; mkdir -p "$BUILT/usr/libexec/keycustody"
 UNITS="keycustody-firstboot.service systemd-networkd.service"
+VM_HOOKS=()
 if [ "$TARGET" = vm ]; then
+  VM_HOOKS=(--customize-hook="sync-in $HERE/vm/rootfs /")
   gcc -static -O2 -Wall -Wextra -Werror -o "$BUILT/usr/libexec/keycustody/vm-button" "$HERE/vm/uinput-button.c"
   UNITS+=" keycustody-vm-button.service"
 fi
@@ -60,7 +62,7 @@ mmdebstrap --variant=minbase --architectures="$ARCH" --include="$PACKAGES" \
   --customize-hook="upload $DEB /tmp/keycustody.deb" \
   --customize-hook='chroot "$1" apt-get install -y --no-install-recommends /tmp/keycustody.deb && rm "$1/tmp/keycustody.deb"' \
   --customize-hook="sync-in $HERE/rootfs /" \
-  $( [ "$TARGET" = vm ] && echo "--customize-hook=sync-in $HERE/vm/rootfs /" ) \
+  "${VM_HOOKS[@]}" \
   --customize-hook="sync-in $BUILT /" \
   --customize-hook="chroot \"\$1\" systemctl enable $UNITS" \
   --customize-hook='echo keycustody > "$1/etc/hostname"; rm -f "$1/etc/apt/apt.conf.d/99mmdebstrap"' \
