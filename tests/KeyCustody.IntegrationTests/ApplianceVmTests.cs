@@ -42,25 +42,29 @@ public sealed class ApplianceVmTests : IClassFixture<ApplianceVmTests.VmFixture>
         // Arrange, Act
         string firstboot = await _vm.WaitForConsoleAsync("keycustody-firstboot: done");
         string button = await _vm.WaitForConsoleAsync("keycustody-vm-button: input device ready");
+        string kernel = await _vm.WaitForConsoleAsync("input: keycustody-button as /devices/virtual/input/");
         string press = await _vm.PressAsync(150);
 
         // Assert
         Assert.Contains("done", firstboot);
         Assert.Contains("ready", button);
+        Assert.Contains("keycustody-button", kernel);
         Assert.Equal("ok", press.Trim());
     }
 
     [Fact]
-    public async Task Vm_WithoutGenesis_HealthFromTheHostIsNotServingWithTheReason()
+    public async Task Vm_WithoutSealedPin_HealthFromTheHostIsNotServingWithTheReason()
     {
-        // Arrange: production start-up without a custodian genesis stops at NotProvisioned (no sealed PIN yet).
+        // Arrange: production start-up without the custodians' sealing ceremony stops at the unseal step: the TPM
+        // (the guest's kernel device) holds no sealed HSM PIN yet.
         string failed = await _vm.WaitForConsoleAsync("Start-up failed (");
 
         // Act
         ServingStatus health = await _vm.HealthAsync();
 
         // Assert
-        Assert.Contains("NotProvisioned", failed);
+        Assert.Contains("(NotFound)", failed);
+        Assert.Contains("'hsm-pin'", failed);
         Assert.Equal(ServingStatus.NotServing, health);
     }
 
