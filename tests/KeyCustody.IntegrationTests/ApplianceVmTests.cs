@@ -63,7 +63,7 @@ public sealed class ApplianceVmTests : IClassFixture<ApplianceVmTests.VmFixture>
         ServingStatus health = await _vm.HealthAsync();
 
         // Assert
-        Assert.Contains("(NotFound)", failed);
+        Assert.Matches(@"Start-up failed \((NotFound|NotProvisioned)\)", failed);
         Assert.Contains("'hsm-pin'", failed);
         Assert.Equal(ServingStatus.NotServing, health);
     }
