@@ -64,7 +64,12 @@ npm_peers_done() {
 
 cmd_setup() {
   local missing=() p
-  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  for p in "${APT_PACKAGES[@]}"; do
+    # A Node.js installed outside Debian (e.g. NodeSource) already provides node and npm; Debian's packages
+    # would conflict with it.
+    case "$p" in nodejs) command -v node >/dev/null 2>&1 && continue ;; npm) command -v npm >/dev/null 2>&1 && continue ;; esac
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     as_root apt-get update -q

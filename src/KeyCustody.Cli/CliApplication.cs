@@ -87,6 +87,9 @@ public sealed class CliApplication
         OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCode.Cancelled, "interrupted"),
         _ when TransportErrors.TryDescribe(exception, out ExitCode code, out string message) => (code, OneLine(message)),
         IOException or UnauthorizedAccessException => (ExitCode.Error, OneLine(exception.Message)),
+
+        // A bug here should still end in one line a user can report, not a stack trace over their terminal.
+        _ when exception is not OperationCanceledException => (ExitCode.Error, $"unexpected {exception.GetType().Name}: {OneLine(exception.Message)}"),
         _ => null,
     };
 

@@ -89,6 +89,12 @@ catch (OperationCanceledException) when (stop.IsCancellationRequested)
 {
     return 0;
 }
+catch (IOException ex)
+{
+    // Typically the listen address is taken by another process.
+    Console.Error.WriteLine($"keycustodyd: {ex.Message}");
+    return 1;
+}
 
 // Under systemd (JOURNAL_STREAM is set when stdout/stderr go to the journal) each line carries its syslog
 // priority as a "<N>" prefix, which journald turns into PRIORITY=; journald adds its own timestamps.

@@ -53,7 +53,7 @@ public sealed partial class SqliteAuditLog
         }
 
         _range = range;
-        _committed = new CommittedState(range.Size, range.Root());
+        _committed = new CommittedState(range.Size, range.Clone());
         _uncounted = null;
         lock (_publishLock)
         {

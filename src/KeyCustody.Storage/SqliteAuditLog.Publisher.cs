@@ -156,7 +156,7 @@ public sealed partial class SqliteAuditLog
 
             // Sign the newest durable state: everything committed while we waited rides along.
             CommittedState committed = _committed;
-            SignedCheckpoint checkpoint = await _checkpointSigner.SignAsync(committed.Size, committed.Root, stop).ConfigureAwait(false);
+            SignedCheckpoint checkpoint = await _checkpointSigner.SignAsync(committed.Size, committed.Tree.Root(), stop).ConfigureAwait(false);
             long seq = published.Seq + 1;
             var store = new CheckpointOperation(seq, checkpoint);
             Enqueue(store);

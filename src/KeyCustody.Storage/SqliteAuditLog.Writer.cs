@@ -199,8 +199,9 @@ public sealed partial class SqliteAuditLog
 
         transaction.Dispose();
 
+        // The next batch stages on a clone of this border, so it never changes again; the publisher folds its root.
         _range = staged;
-        _committed = new CommittedState(staged.Size, staged.Root());
+        _committed = new CommittedState(staged.Size, staged);
         if (appended.Count > 0)
         {
             Interlocked.Increment(ref _commitCount);

@@ -33,8 +33,9 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
     private readonly AuditVerifier _verifier;
     private readonly ConcurrentBag<SqliteConnection> _readPool = [];
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private volatile CommittedState _committed = new(0, MerkleHash.EmptyRoot.ToArray());
+    private volatile CommittedState _committed = new(0, new MerkleCompactRange());
     private volatile bool _disposed;
+    private int _disposeStarted;
 
     private SqliteAuditLog(SqliteAuditLogOptions options, CheckpointSigner checkpointSigner)
     {
@@ -169,13 +170,14 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
     /// <summary>Finishes queued appends, stops the publisher and closes the database.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposeStarted, 1) != 0)
         {
             return;
         }
 
-        _disposed = true;
+        // Stop first (new appends are refused while the writer drains what is queued), then mark disposed.
         await StopAsync().ConfigureAwait(false);
+        _disposed = true;
         while (_readPool.TryTake(out SqliteConnection? connection))
         {
             connection.Dispose();
@@ -294,6 +296,6 @@ public sealed partial class SqliteAuditLog : IAuditLog, IAsyncDisposable
         _ => exception.Message.TrimEnd('.'),
     };
 
-    /// <summary>The durable tree: size and root, replaced as a whole after each commit.</summary>
-    private sealed record CommittedState(long Size, byte[] Root);
+    /// <summary>The durable tree: its size and border (never mutated once published here), replaced after each commit.</summary>
+    private sealed record CommittedState(long Size, MerkleCompactRange Tree);
 }

@@ -10,15 +10,18 @@ namespace KeyCustody.Benchmarks;
 /// <param name="Unit">Its unit ("sig/s", "ms", "MB", …).</param>
 /// <param name="BaselineName">What the baseline is, e.g. "c-loop-c_sign-p256".</param>
 /// <param name="Baseline">The baseline value in the same unit.</param>
-/// <param name="Target">The ratio target.</param>
+/// <param name="Target">The ratio target, or null for a figure reported for information only.</param>
 /// <param name="AtLeast">True when the ratio must be ≥ target, false when ≤ target.</param>
-public sealed record BenchResult(string Name, double Value, string Unit, string BaselineName, double Baseline, double Target, bool AtLeast)
+public sealed record BenchResult(string Name, double Value, string Unit, string BaselineName, double Baseline, double? Target, bool AtLeast)
 {
     /// <summary>Value ÷ baseline.</summary>
     public double Ratio => Baseline == 0 ? double.NaN : Value / Baseline;
 
-    /// <summary>Whether the target is met.</summary>
-    public bool Pass => !double.IsNaN(Ratio) && (AtLeast ? Ratio >= Target : Ratio <= Target);
+    /// <summary>Whether the target is met; null when the figure has no target.</summary>
+    public bool? Pass => Target is not { } target ? null : !double.IsNaN(Ratio) && (AtLeast ? Ratio >= target : Ratio <= target);
+
+    /// <summary>The target as text ("&gt;= 0.9"), or "-" when there is none.</summary>
+    public string TargetText => Target is { } target ? (AtLeast ? ">= " : "<= ") + target.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";
 }
 
 /// <summary>

@@ -386,4 +386,19 @@ public sealed class CliCommandFlowTests : IDisposable
         Assert.Contains("signed", output);
         Assert.DoesNotContain("statement to sign", output);
     }
+
+    [Fact]
+    public async Task AnyCommand_UnexpectedException_OneLineNoStackTraceExit1()
+    {
+        // Arrange
+        _fake.ListPending = () => throw new InvalidOperationException("boom\nsecond line");
+
+        // Act
+        (int code, string output, string error) = await RunAsync("pending");
+
+        // Assert
+        Assert.Equal((int)ExitCode.Error, code);
+        Assert.Equal(string.Empty, output);
+        Assert.Equal("error: unexpected InvalidOperationException: boom second line", error.Trim());
+    }
 }

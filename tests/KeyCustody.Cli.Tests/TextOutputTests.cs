@@ -150,4 +150,30 @@ public sealed class TextOutputTests
         Assert.Equal("SIGNATURE_SCHEME_ECDSA_DER", scheme);
         Assert.Equal(state, JsonOutput.Message(new SigningRequest { State = SigningRequestState.PresenceActive })["state"]!.GetValue<string>());
     }
+
+    [Fact]
+    public void KeysTableAndDetails_ShowInventoryAndIndentedPolicy()
+    {
+        // Arrange
+        var key = new Key
+        {
+            Name = "dev-release",
+            Algorithm = KeyAlgorithm.EcdsaP256,
+            Status = KeyStatus.Active,
+            RiskTier = "high",
+            PolicyVersion = 3,
+            SignatureCount = 12,
+            PublicKeyPem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+            PolicyJson = """{"key":"dev-release","approvals":{"required":2}}""",
+        };
+
+        // Act
+        string table = KeysCommand.Table([key]);
+        string details = KeysCommand.Details(key);
+
+        // Assert
+        Assert.Equal("NAME         ALGORITHM   STATUS  RISK  POLICY  SIGNATURES  LAST USED\ndev-release  ecdsa-p256  active  high  v3      12          -\n", table);
+        Assert.Contains("-----BEGIN PUBLIC KEY-----", details);
+        Assert.Contains("\n  \"approvals\": {\n    \"required\": 2\n  }", details);
+    }
 }

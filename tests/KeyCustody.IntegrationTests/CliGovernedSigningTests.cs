@@ -114,6 +114,10 @@ public sealed class CliGovernedSigningTests(CliApplianceFixture appliance) : ICl
         Assert.Equal(1, json["request"]!["approvalsReceived"]!.GetValue<int>());
         Assert.Contains("statement to sign to approve", show.StandardOutput);
         Assert.Contains(id, show.StandardOutput);
+        ProcessResult forAlice = await appliance.RunCliAsync("pending", "--officer", "alice", "--json");
+        ProcessResult forBob = await appliance.RunCliAsync("pending", "--officer", "bob", "--json");
+        Assert.DoesNotContain(id, forAlice.StandardOutput);
+        Assert.Contains(id, forBob.StandardOutput);
     }
 
     [Fact]

@@ -130,4 +130,39 @@ public sealed class CliSignTests(CliApplianceFixture appliance) : IClassFixture<
         Assert.Contains("error: --digest: a sha256 digest is 64 hex digits, got 4", result.StandardError);
         Assert.Contains("Usage:", result.StandardError);
     }
+
+    [Fact]
+    public async Task Sign_UntrustedClientCertificate_UnauthenticatedExit4()
+    {
+        // Arrange
+        string artifact = appliance.NewArtifact("untrusted.bin");
+        string tls = Path.Combine(appliance.StateDirectory, "tls");
+
+        // Act
+        ProcessResult result = await appliance.RunCliAsync("sign", "--key", "dev-low", "--file", artifact,
+            "--client-cert", Path.Combine(tls, "untrusted-client.pem"), "--client-key", Path.Combine(tls, "untrusted-client.key"));
+
+        // Assert
+        Assert.Equal(4, result.ExitCode);
+        Assert.StartsWith("error: UNAUTHENTICATED: ", result.StandardError);
+        Assert.False(File.Exists(artifact + ".sig"));
+    }
+
+    [Fact]
+    public async Task Keys_PinnedServerCertificate_ConnectsAndAWrongPinIsRefused()
+    {
+        // Arrange
+        string tls = Path.Combine(appliance.StateDirectory, "tls");
+
+        // Act
+        ProcessResult pinned = await appliance.RunCliAsync("keys", "--pin-cert", Path.Combine(tls, "server.pem"));
+        ProcessResult wrong = await appliance.RunCliAsync("keys", "--pin-cert", Path.Combine(tls, "ci-other.pem"));
+
+        // Assert
+        Assert.True(pinned.ExitCode == 0, pinned.StandardError);
+        Assert.Contains("dev-release", pinned.StandardOutput);
+        Assert.Equal(9, wrong.ExitCode);
+        Assert.StartsWith("error: UNAVAILABLE: ", wrong.StandardError);
+        Assert.Equal(string.Empty, wrong.StandardOutput);
+    }
 }

@@ -184,6 +184,35 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DisposeAsync_WithQueuedAppends_CommitsThemThenRefusesMore()
+    {
+        // Arrange
+        SqliteAuditLog log = await _fixture.OpenAsync(_fixture.Options(checkpointInterval: TimeSpan.FromHours(1)));
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        Task<AuditAppendResult> holder = log.AppendAsync(AuditLogFixture.Entry(0), (_, _) =>
+        {
+            inside.Set();
+            release.Wait(s_patience);
+        }).AsTask();
+        Assert.True(inside.Wait(s_patience));
+        Task<AuditAppendResult>[] queued = [.. Enumerable.Range(1, 3).Select(i => log.AppendAsync(AuditLogFixture.Entry(i)).AsTask())];
+
+        // Act
+        Task disposing = log.DisposeAsync().AsTask();
+        release.Set();
+        await disposing.WaitAsync(s_patience);
+
+        // Assert: what was queued before closing is durable; nothing is accepted afterwards.
+        Assert.Equal([1L, 2, 3], (await Task.WhenAll(queued)).Select(r => r.Index));
+        Assert.Equal(0, (await holder).Index);
+        Assert.False(log.IsWritable);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => log.AppendAsync(AuditLogFixture.Entry(4)).AsTask());
+        SqliteAuditLog reopened = await _fixture.OpenAsync();
+        Assert.Equal(4, reopened.Size);
+    }
+
+    [Fact]
     public async Task Proofs_EveryIndexAndSizeTo33_MatchTheInMemoryTree()
     {
         // Arrange

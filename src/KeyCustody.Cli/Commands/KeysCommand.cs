@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 using System.CommandLine;
 using System.Text;
+using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using KeyCustody.Cli.Output;
 using KeyCustody.Cli.Parsing;
@@ -104,7 +105,7 @@ internal static class KeysCommand
 
         if (key.PolicyJson.Length > 0)
         {
-            text.Append("\npolicy:\n").Append(key.PolicyJson.TrimEnd('\n')).Append('\n');
+            text.Append("\npolicy:\n").Append(JsonOutput.Embedded(key.PolicyJson) is JsonObject policy ? JsonOutput.Render(policy) : key.PolicyJson.TrimEnd('\n')).Append('\n');
         }
 
         return text.ToString();

@@ -158,8 +158,7 @@ public sealed class Appliance : IAsyncDisposable
             .Add("pin_source", _options.Pkcs11.PinSource.Kind.ToString())
             .Add("tpm_provisioned_now", _tpm.ProvisionedNow), cancellationToken).ConfigureAwait(false);
 
-        DaemonLog.StartStep(_logger, $"extending PCR {_options.Tpm.MeasurementPcr} with the daemon measurement {Measurement.DigestHex}");
-        await _tpm.Pcrs.ExtendMeasurementAsync(Measurement.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await MeasureAsync(cancellationToken).ConfigureAwait(false);
 
         Func<CancellationToken, ValueTask<byte[]>> pin = await OpenPinAsync(cancellationToken).ConfigureAwait(false);
 
@@ -214,6 +213,24 @@ public sealed class Appliance : IAsyncDisposable
         {
             _background.Add(RunLoopAsync("TPM policy watchdog", WatchPolicyAsync));
         }
+    }
+
+    // Extends the measurement PCR once per boot. A daemon restarted without a reboot finds the PCR already holding
+    // exactly its own measurement (reset value, then this build and configuration) and must not extend it again,
+    // or the sealed PIN would never unseal after a crash-restart. Any other value (another build or configuration
+    // measured since boot, or an unexpected extension) is extended further, so the policy fails as it should.
+    private async Task MeasureAsync(CancellationToken cancellationToken)
+    {
+        int pcr = _options.Tpm.MeasurementPcr;
+        byte[] current = (await _tpm!.Pcrs.ReadPcrsAsync([pcr], cancellationToken).ConfigureAwait(false))[pcr];
+        if (current.AsSpan().SequenceEqual(TpmPcrs.PredictAfterMeasurements([Measurement.Digest])))
+        {
+            DaemonLog.StartStep(_logger, $"PCR {pcr} already holds this daemon's measurement {Measurement.DigestHex} (restart since boot)");
+            return;
+        }
+
+        DaemonLog.StartStep(_logger, $"extending PCR {pcr} with the daemon measurement {Measurement.DigestHex}");
+        await _tpm.Pcrs.ExtendMeasurementAsync(Measurement.Digest, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     // The PIN for the HSM login. tpm-sealed: unsealed once now (audited either way); the store gets that copy for
@@ -361,6 +378,14 @@ public sealed class Appliance : IAsyncDisposable
 
     private async Task FailStartAsync(CustodyStatus status, string reason)
     {
+        // A start-up step's own status can name a caller's mistake (NotFound for a missing sealed PIN, InvalidArgument
+        // for a bad stored document); to callers of the refused RPCs the appliance is simply not provisioned.
+        if (status is CustodyStatus.NotFound or CustodyStatus.InvalidArgument or CustodyStatus.AlreadyExists
+            or CustodyStatus.PermissionDenied or CustodyStatus.Unauthenticated or CustodyStatus.WrongState)
+        {
+            status = CustodyStatus.NotProvisioned;
+        }
+
         DaemonLog.StartFailed(_logger, status, reason);
         State.SetNotServing(status, reason);
         await TryAppendAsync(AuditEntry.Create("appliance.start_failed", _time.GetUtcNow())

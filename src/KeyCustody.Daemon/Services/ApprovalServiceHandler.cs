@@ -50,12 +50,21 @@ internal sealed class ApprovalServiceHandler(ServiceContext services)
                 Request = ProtoMapping.Request(new RequestView(pending, extras, null, null, null), now, null),
                 OwnsButton = pending.OwnsButton,
             };
-            if (pending.State == SigningRequestState.AwaitingApprovals)
+            try
             {
-                item.ApproveStatement = ProtoMapping.Statement(pending.CreateStatement(ApprovalAction.Approve, now));
+                if (pending.State == SigningRequestState.AwaitingApprovals)
+                {
+                    item.ApproveStatement = ProtoMapping.Statement(pending.CreateStatement(ApprovalAction.Approve, now));
+                }
+
+                item.DenyStatement = ProtoMapping.Statement(pending.CreateStatement(ApprovalAction.Deny, now));
+            }
+            catch (CustodyException)
+            {
+                // Expired between the listing and now (the copy says so); the sweeper records it.
+                continue;
             }
 
-            item.DenyStatement = ProtoMapping.Statement(pending.CreateStatement(ApprovalAction.Deny, now));
             response.Requests.Add(item);
         }
 
