@@ -98,7 +98,7 @@ public sealed class ApplianceVmTests : IClassFixture<ApplianceVmTests.VmFixture>
             string swtpm = RequiredTool.Find("swtpm");
             string root = AppliancePackageTests.PackageFixture.RepositoryRoot;
             string images = Path.Combine(root, "artifacts", "vm");
-            if (!File.Exists(Path.Combine(images, "rootfs.img")))
+            if (ImageIsStale(root, Path.Combine(images, "rootfs.img")))
             {
                 ProcessResult build = await ProcessRunner.RunAsync(Path.Combine(root, "build.sh"), ["image", "vm"],
                     new Dictionary<string, string> { ["PACKAGE_NO_BUILD"] = "1" }, workingDirectory: root, timeout: TimeSpan.FromMinutes(40));
@@ -141,6 +141,22 @@ public sealed class ApplianceVmTests : IClassFixture<ApplianceVmTests.VmFixture>
         private static string[] Accelerator() => Directory.Exists("/sys/module/kvm_pvm")
             ? ["-accel", "tcg,thread=multi", "-cpu", "max"]
             : ["-accel", "kvm", "-cpu", "host"];
+
+        // The VM must run the build under test: rebuild the image when it is missing or older than the daemon this
+        // test run built or than any file of the recipe.
+        private static bool ImageIsStale(string root, string image)
+        {
+            if (!File.Exists(image))
+            {
+                return true;
+            }
+
+            DateTime built = File.GetLastWriteTimeUtc(image);
+            IEnumerable<string> inputs = Directory.EnumerateFiles(Path.Combine(root, "image"), "*", SearchOption.AllDirectories)
+                .Append(Path.Combine(AppContext.BaseDirectory, "keycustodyd.dll"))
+                .Append(Path.Combine(AppContext.BaseDirectory, "keycustody.dll"));
+            return inputs.Any(f => File.GetLastWriteTimeUtc(f) > built);
+        }
 
         /// <summary>Waits (generously: a loaded CI machine boots slowly) for a console line containing <paramref name="text"/>.</summary>
         public async Task<string> WaitForConsoleAsync(string text)
