@@ -153,6 +153,7 @@ public sealed class ApplianceVmTests : IClassFixture<ApplianceVmTests.VmFixture>
 
             DateTime built = File.GetLastWriteTimeUtc(image);
             IEnumerable<string> inputs = Directory.EnumerateFiles(Path.Combine(root, "image"), "*", SearchOption.AllDirectories)
+                .Where(f => !f.EndsWith(".md", StringComparison.Ordinal))
                 .Append(Path.Combine(AppContext.BaseDirectory, "keycustodyd.dll"))
                 .Append(Path.Combine(AppContext.BaseDirectory, "keycustody.dll"));
             return inputs.Any(f => File.GetLastWriteTimeUtc(f) > built);
