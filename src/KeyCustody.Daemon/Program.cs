@@ -57,14 +57,19 @@ try
         {
             (DaemonOptions options, byte[] bytes) = DaemonOptionsLoader.Load(Option("--config") ?? DaemonOptionsLoader.DefaultPath);
             using ILoggerFactory loggers = CreateLoggers(Enum.Parse<LogLevel>(options.LogLevel));
+            using SystemdNotifier? notifier = SystemdNotifier.FromEnvironment();
             await using Appliance appliance = Appliance.Create(options, bytes, loggers);
-            await appliance.StartAsync(stop.Token);
-            try
+            await using (SystemdLifecycle systemd = SystemdLifecycle.Attach(notifier, appliance.State))
             {
-                await Task.Delay(Timeout.Infinite, stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
+                await appliance.StartAsync(stop.Token);
+                systemd.StartCompleted();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
 
             return 0;
@@ -91,11 +96,22 @@ catch (IOException ex)
     return 1;
 }
 
-static ILoggerFactory CreateLoggers(LogLevel level) => LoggerFactory.Create(builder => builder
-    .SetMinimumLevel(level)
-    .AddSimpleConsole(o =>
+// Under systemd (JOURNAL_STREAM is set when stdout/stderr go to the journal) each line carries its syslog
+// priority as a "<N>" prefix, which journald turns into PRIORITY=; journald adds its own timestamps.
+static ILoggerFactory CreateLoggers(LogLevel level) => LoggerFactory.Create(builder =>
+{
+    builder.SetMinimumLevel(level);
+    if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM")))
     {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-        o.UseUtcTimestamp = true;
-    }));
+        builder.AddSystemdConsole(o => o.IncludeScopes = false);
+    }
+    else
+    {
+        builder.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+    }
+});

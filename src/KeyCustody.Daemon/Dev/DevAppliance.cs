@@ -45,8 +45,11 @@ internal static class DevAppliance
         DaemonLog.Dev(logger, $"starting swtpm on 127.0.0.1:{state.SwtpmPort} with its state in {layout.SwtpmDirectory}");
         await using SwtpmProcess swtpm = await SwtpmProcess.StartAsync(layout.SwtpmDirectory, state.SwtpmPort, stop).ConfigureAwait(false);
         var provisioner = new DevProvisioner(layout, token, genesis, identities, logger);
+        using SystemdNotifier? notifier = SystemdNotifier.FromEnvironment();
         await using var appliance = new Appliance(options, configBytes, loggerFactory, provisioner);
+        await using SystemdLifecycle systemd = SystemdLifecycle.Attach(notifier, appliance.State);
         await appliance.StartAsync(stop).ConfigureAwait(false);
+        systemd.StartCompleted();
         layout.WriteCliFile(options, tls, officers, custodians);
 
         PrintBanner(layout, appliance, officers);

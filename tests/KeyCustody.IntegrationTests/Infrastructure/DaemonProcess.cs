@@ -44,7 +44,12 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     /// <summary>Starts the dev appliance on <paramref name="stateDirectory"/> and waits for its ready line.</summary>
     /// <returns>The process and the text after <see cref="ReadyMarker"/> ("SERVING" or "NOT_SERVING: reason").</returns>
-    public static async Task<(DaemonProcess Process, string Status)> StartDevAsync(string stateDirectory, params string[] extraArguments)
+    public static Task<(DaemonProcess Process, string Status)> StartDevAsync(string stateDirectory, params string[] extraArguments) =>
+        StartDevAsync(stateDirectory, null, extraArguments);
+
+    /// <summary>As <see cref="StartDevAsync(string, string[])"/>, with extra environment variables for the daemon (e.g. NOTIFY_SOCKET).</summary>
+    public static async Task<(DaemonProcess Process, string Status)> StartDevAsync(
+        string stateDirectory, IReadOnlyDictionary<string, string>? environment, params string[] extraArguments)
     {
         var start = new ProcessStartInfo(RequiredTool.Find("dotnet"))
         {
@@ -63,6 +68,11 @@ public sealed class DaemonProcess : IAsyncDisposable
         }
 
         start.Environment["DOTNET_gcServer"] = "0";
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var daemon = new DaemonProcess(process);
         process.OutputDataReceived += (_, e) => daemon.OnLine(e.Data);

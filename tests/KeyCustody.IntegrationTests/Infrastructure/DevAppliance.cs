@@ -37,6 +37,9 @@ public class DevApplianceFixture : IAsyncLifetime
     /// <summary>The genesis document to start with, or null for the built-in default.</summary>
     protected virtual string? GenesisJson => null;
 
+    /// <summary>Extra environment variables for the daemon process, or null.</summary>
+    protected virtual IReadOnlyDictionary<string, string>? DaemonEnvironment => null;
+
     /// <inheritdoc />
     public virtual async Task InitializeAsync()
     {
@@ -52,7 +55,7 @@ public class DevApplianceFixture : IAsyncLifetime
     public async Task StartAsync()
     {
         string[] extra = File.Exists(PathOf("genesis.json")) ? ["--genesis", PathOf("genesis.json")] : [];
-        (Daemon, StartStatus) = await DaemonProcess.StartDevAsync(State, extra);
+        (Daemon, StartStatus) = await DaemonProcess.StartDevAsync(State, DaemonEnvironment, extra);
         using JsonDocument cli = JsonDocument.Parse(await File.ReadAllTextAsync(PathOf("cli.json")));
         Address = cli.RootElement.GetProperty("address").GetString()!;
     }
