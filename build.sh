@@ -119,12 +119,13 @@ cmd_test() {
     echo "== $name"
     # One project at a time: the integration fixtures start real swtpm/SoftHSM2/daemon processes and the
     # machines this runs on have two cores.
-    # The VM test (ApplianceVmTests) boots the appliance image under KVM: only where /dev/kvm exists.
+    # The VM test (ApplianceVmTests) boots the appliance image under KVM: only where /dev/kvm exists. Its first
+    # test may build the image (mmdebstrap) before booting, hence the generous hang timeout.
     local filter=()
     [ -e /dev/kvm ] || filter=(--filter 'FullyQualifiedName!~ApplianceVmTests')
     dotnet test "$proj" -c "$CONFIGURATION" --no-build -nologo "${filter[@]}" \
       --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-      --blame-hang-timeout 10m -- RunConfiguration.TreatNoTestsAsError=false || rc=1
+      --blame-hang-timeout 25m -- RunConfiguration.TreatNoTestsAsError=false || rc=1
   done
   local got
   got=$(find "$results" -maxdepth 1 -name '*.trx' | wc -l)
