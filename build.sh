@@ -238,7 +238,7 @@ cmd_test_vm() {
 }
 
 cmd_clean() {
-  rm -rf TestResults bench/results.json bench/work
+  rm -rf TestResults bench/results.json
   find src tests -maxdepth 2 \( -name bin -o -name obj \) -type d -prune -exec rm -rf {} +
 }
 
